@@ -1,0 +1,95 @@
+# Every command of the project. `make book` and `make test` set everything up themselves on a
+# machine with Python 3.10+ and make: a virtual environment in .venv with the pinned stack.
+
+PYTHON   ?= python3
+VENV     ?= .venv
+BIN      := $(VENV)/bin
+PORT     ?= 8000
+CHROMIUM ?= /usr/bin/chromium
+STAMP    := $(VENV)/.installed
+VENDOR   := _build/vendor
+PYTEST   := $(BIN)/python -m pytest
+# Tests and notebook runs: no network (tests/netguard), no progress bars, quiet Sphinx.
+TESTENV  := PYTHONPATH=$(CURDIR)/tests/netguard TQDM_DISABLE=1 CHROMIUM=$(CHROMIUM)
+NBVAL    := --nbval --nbval-current-env --nbval-sanitize-with tests/nbval_sanitize.cfg
+
+.PHONY: help install vendor book test test-gpu execute serve lint format browser lock clean
+
+help:
+	@echo "make book      install the pinned stack, build the site into _build/html"
+	@echo "make test      install, build, run every test (unit, doctest, nbval, site)"
+	@echo "make execute   re-run every notebook in a fresh kernel, outputs saved in place"
+	@echo "make serve     serve _build/html on http://127.0.0.1:$(PORT)"
+	@echo "make test-gpu  nbval in lax mode plus the assertion cells, on CUDA"
+	@echo "make lint      ruff over the package, tests, tools and notebooks"
+	@echo "make lock      re-solve requirements/constraints.txt (needs the package registry)"
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+
+# Re-install whenever the dependency declarations change.
+$(STAMP): $(BIN)/python pyproject.toml requirements/constraints.txt
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check \
+		-c requirements/constraints.txt -e ".[book,test]"
+	@touch $@
+
+install: $(STAMP)
+
+# MathJax 3 from the npm registry, exact version in requirements/package-lock.json; served at the
+# site root through html_extra_path so maths renders with no CDN.
+$(VENDOR)/mathjax/tex-chtml.js: requirements/package.json requirements/package-lock.json
+	rm -rf _build/npm $(VENDOR)/mathjax && mkdir -p _build/npm $(VENDOR)
+	cp requirements/package.json requirements/package-lock.json _build/npm/
+	cd _build/npm && npm ci --silent --no-audit --no-fund
+	cp -r _build/npm/node_modules/mathjax/es5 $(VENDOR)/mathjax
+
+vendor: $(VENDOR)/mathjax/tex-chtml.js
+
+book: install vendor
+	$(BIN)/jupyter-book build . --all -W --keep-going
+
+# Debian's Chromium for the site test; Playwright never downloads a browser here.
+browser:
+	@if [ ! -x "$(CHROMIUM)" ]; then \
+		SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+		$$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq chromium >/dev/null; \
+	fi
+	@test -x "$(CHROMIUM)" || { echo "no browser at $(CHROMIUM) (set CHROMIUM=...)"; exit 1; }
+
+test: install book browser
+	$(BIN)/ruff check cnnutils tests tools notebooks
+	$(TESTENV) $(PYTEST) $(NBVAL) --durations=10
+
+# On a CUDA machine: every notebook runs; only NBVAL_CHECK_OUTPUT cells are compared, and the
+# assertion cells carry the numerical checks with tolerances that allow TF32.
+test-gpu: install
+	$(BIN)/python -c "import torch, sys; sys.exit(0 if torch.cuda.is_available() else 'no CUDA device')"
+	$(TESTENV) CNNUTILS_DEVICE=cuda $(PYTEST) notebooks --nbval-lax --nbval-current-env \
+		--nbval-sanitize-with tests/nbval_sanitize.cfg
+
+execute: install
+	$(TESTENV) CNNUTILS_DEVICE=cpu $(BIN)/python tools/nbtool.py execute
+
+serve:
+	@test -f _build/html/index.html || { echo "no site yet: run make book"; exit 1; }
+	$(BIN)/python -m http.server $(PORT) --bind 127.0.0.1 --directory _build/html
+
+lint: install
+	$(BIN)/ruff check cnnutils tests tools notebooks
+	$(BIN)/ruff format --check cnnutils tests tools
+
+format: install
+	$(BIN)/ruff format cnnutils tests tools
+	$(BIN)/ruff check --fix cnnutils tests tools notebooks
+
+# Solve the stack afresh in a scratch environment and write the exact pins.
+lock:
+	rm -rf _build/lockenv && $(PYTHON) -m venv _build/lockenv
+	_build/lockenv/bin/python -m pip install --quiet -e ".[book,test]"
+	_build/lockenv/bin/python -m pip freeze --exclude-editable | grep -v '^cnnutils' \
+		| sed '1i # Exact pins for CI and the book build: written by `make lock`; the package declares lower bounds only.' \
+		> requirements/constraints.txt
+	cd requirements && npm install --package-lock-only --silent --no-audit --no-fund
+
+clean:
+	rm -rf _build

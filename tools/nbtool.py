@@ -1,0 +1,133 @@
+"""Keep the chapter notebooks uniform, executed and free of volatile metadata.
+
+    python tools/nbtool.py sync [NOTEBOOK ...]     rewrite the setup cell and notebook metadata
+    python tools/nbtool.py execute [NOTEBOOK ...]  sync, run top to bottom in a fresh kernel, save
+
+Without paths it works on every ``notebooks/*.ipynb``. ``make execute`` calls ``execute`` with the
+network blocked (tests/netguard) and progress bars off, so committed outputs are what nbval sees.
+The first code cell of every chapter is generated here from ``_config.yml``'s repository, so the
+install URL is configured in one place.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+import nbformat
+import yaml
+
+ROOT = Path(__file__).resolve().parents[1]
+SETUP_TAGS = ["hide-input", "setup"]
+CELL_TIMEOUT_S = 300
+
+
+def repository() -> tuple[str, str]:
+    """The repository URL and branch configured in ``_config.yml``."""
+    config = yaml.safe_load((ROOT / "_config.yml").read_text())
+    repo = config["repository"]
+    return repo["url"].rstrip("/"), repo.get("branch", "main")
+
+
+def setup_cell_source() -> str:
+    """The first code cell of every chapter."""
+    url, branch = repository()
+    return (
+        "# Setup, the same in every chapter. On Colab, install cnnutils from the repository;\n"
+        "# Colab's own torch is kept. Then seed every generator and pick the device.\n"
+        "import sys\n"
+        "\n"
+        'if "google.colab" in sys.modules:\n'
+        f'    %pip install --quiet "cnnutils @ git+{url}@{branch}"\n'
+        "\n"
+        "from cnnutils import get_device, seed_everything\n"
+        "\n"
+        "generator = seed_everything(0)\n"
+        "device = get_device()"
+    )
+
+
+def notebook_metadata() -> dict:
+    """Metadata every chapter carries: the kernel, and Colab's request for a GPU runtime."""
+    return {
+        "kernelspec": {"display_name": "Python 3", "language": "python", "name": "python3"},
+        "language_info": {"name": "python"},
+        "accelerator": "GPU",
+        "colab": {"provenance": [], "gpuType": "T4"},
+    }
+
+
+def sync(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
+    """Write the setup cell and the metadata; drop volatile per-cell metadata."""
+    code = [c for c in nb.cells if c.cell_type == "code"]
+    if not code:
+        raise ValueError("a chapter notebook needs at least its setup code cell")
+    first = code[0]
+    if "get_device" not in first.source and "seed_everything" not in first.source:
+        first = nbformat.v4.new_code_cell()
+        nb.cells.insert(nb.cells.index(code[0]), first)
+    first.source = setup_cell_source()
+    tags = [t for t in first.metadata.get("tags", []) if t not in SETUP_TAGS]
+    first.metadata["tags"] = SETUP_TAGS + tags
+    nb.metadata = nbformat.NotebookNode({**nb.metadata, **notebook_metadata()})
+    if not _has_widget_outputs(nb):
+        nb.metadata.pop("widgets", None)
+    for cell in nb.cells:
+        for key in ("execution", "collapsed", "scrolled", "ExecuteTime"):
+            cell.metadata.pop(key, None)
+    return nb
+
+
+def _has_widget_outputs(nb: nbformat.NotebookNode) -> bool:
+    return any(
+        "application/vnd.jupyter.widget-view+json" in out.get("data", {})
+        for cell in nb.cells
+        if cell.cell_type == "code"
+        for out in cell.get("outputs", [])
+    )
+
+
+def execute(path: Path) -> float:
+    """Run a notebook top to bottom in a fresh kernel in its own folder; save it in place."""
+    from nbclient import NotebookClient
+
+    nb = sync(nbformat.read(path, as_version=4))
+    client = NotebookClient(
+        nb,
+        timeout=CELL_TIMEOUT_S,
+        kernel_name="python3",
+        resources={"metadata": {"path": str(path.parent)}},
+        store_widget_state=True,
+    )
+    start = time.perf_counter()
+    client.execute()
+    elapsed = time.perf_counter() - start
+    sync(nb)  # nbclient adds execution timestamps; drop them again
+    nbformat.validate(nb)
+    nbformat.write(nb, path)
+    return elapsed
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("command", choices=["sync", "execute"])
+    parser.add_argument("notebooks", nargs="*", type=Path)
+    args = parser.parse_args(argv)
+    paths = args.notebooks or sorted((ROOT / "notebooks").glob("*.ipynb"))
+    if not paths:
+        print("nbtool: no notebooks found", file=sys.stderr)
+        return 1
+    for path in paths:
+        if args.command == "sync":
+            nbformat.write(sync(nbformat.read(path, as_version=4)), path)
+            print(f"synced   {path}")
+        else:
+            print(f"executing {path} ...", flush=True)
+            print(f"executed {path} in {execute(path):.1f} s", flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
