@@ -24,7 +24,10 @@ help:
 	@echo "make lint      ruff over the package, tests, tools and notebooks"
 	@echo "make lock      re-solve requirements/constraints.txt (needs the package registry)"
 
+# The exact pins (numpy 2.4, scipy 1.17) need Python 3.11+; cnnutils itself installs on 3.10+.
 $(BIN)/python:
+	@$(PYTHON) -c "import sys; sys.exit(0 if sys.version_info >= (3, 11) else \
+		'make needs Python 3.11+ for the pinned stack; set PYTHON=python3.11 or newer')"
 	$(PYTHON) -m venv $(VENV)
 
 # Re-install whenever the dependency declarations change.

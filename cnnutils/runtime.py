@@ -40,7 +40,7 @@ def seed_everything(seed: int, *, deterministic: bool = False) -> torch.Generato
     if not 0 <= seed < 2**32:
         raise ValueError(f"seed_everything: seed must be in [0, 2**32), got {seed}")
     random.seed(seed)
-    np.random.seed(seed)
+    np.random.seed(seed)  # noqa: NPY002 - the legacy global generator is what old code uses
     torch.manual_seed(seed)  # also seeds every CUDA device
     if deterministic:
         torch.use_deterministic_algorithms(True, warn_only=True)

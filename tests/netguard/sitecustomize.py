@@ -58,7 +58,8 @@ def _guarded_getaddrinfo(host, *args, **kwargs):
     return _getaddrinfo(host, *args, **kwargs)
 
 
-socket.socket.connect = _guarded_connect
-socket.socket.connect_ex = _guarded_connect_ex
-socket.getaddrinfo = _guarded_getaddrinfo
-socket.NETWORK_BLOCKED_BY_TESTS = True
+if not getattr(socket, "NETWORK_BLOCKED_BY_TESTS", False):  # install once per process
+    socket.socket.connect = _guarded_connect
+    socket.socket.connect_ex = _guarded_connect_ex
+    socket.getaddrinfo = _guarded_getaddrinfo
+    socket.NETWORK_BLOCKED_BY_TESTS = True
