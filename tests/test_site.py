@@ -1,0 +1,530 @@
+"""Browser test of the built Jupyter Book site, fully offline.
+
+Every page of the book (read from ``_toc.yml``, plus ``index.html``, ``genindex.html`` and
+``search.html``) is opened in headless Chromium through a web server on 127.0.0.1, and must:
+
+1. raise no JavaScript exception and log no console error (one known Sphinx 7 bug allowed);
+2. load every same-origin resource (no failed request, no HTTP status >= 400);
+3. make no request to any host other than this machine: the site must work offline, so a theme
+   or extension that pulls scripts, fonts or styles from a CDN fails here (each request leaving
+   127.0.0.1 is aborted and listed);
+4. show no broken image;
+5. contain no broken internal link, fragment included (``page.html#anchor`` needs ``id="anchor"``
+   on the target page);
+6. have its maths typeset by the vendored MathJax (``mjx-container`` elements appear, no TeX
+   error), which proves MathJax is served from the site rather than a CDN;
+7. on chapter pages (TOC files under ``notebooks/``), carry exactly one "Open in Colab" link, to
+   the URL ``_config.yml`` implies; other pages carry none;
+8. have a non-empty ``<title>`` and ``<h1>``.
+
+A full-page screenshot of each page goes to ``_build/screenshots/`` before the assertions, so a
+person can look at what the browser saw, failing or not.
+
+The site comes from ``$SITE_DIR`` (default ``_build/html``; ``make book`` builds it), the browser
+from ``$CHROMIUM`` (default ``/usr/bin/chromium``; Playwright never downloads one here).
+"""
+
+from __future__ import annotations
+
+import functools
+import html.parser
+import os
+import re
+import threading
+from collections.abc import Iterable, Iterator
+from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+from urllib.parse import unquote, urljoin, urlsplit
+
+import pytest
+import yaml
+from playwright.sync_api import (
+    Browser,
+    ConsoleMessage,
+    Page,
+    Request,
+    Response,
+    Route,
+    sync_playwright,
+)
+from playwright.sync_api import Error as PlaywrightError
+from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
+
+REPO = Path(__file__).resolve().parents[1]
+SITE_DIR = Path(os.environ.get("SITE_DIR", REPO / "_build" / "html")).resolve()
+SCREENSHOT_DIR = REPO / "_build" / "screenshots"
+CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+VIEWPORT = {"width": 1280, "height": 900}
+TIMEOUT_MS = 15_000  # any single Playwright action or navigation
+MATHJAX_TIMEOUT_MS = 10_000
+LOCAL_HOSTS = {"127.0.0.1", "localhost"}
+COLAB_PREFIX = "https://colab.research.google.com/"
+SOURCE_SUFFIXES = (".ipynb", ".md", ".rst")  # what a TOC `file:` entry may end with
+EXTRA_PAGES = ("index.html", "genindex.html", "search.html")
+
+# Console errors and uncaught exceptions that are known and harmless.
+ALLOWED_ERRORS = [
+    # Sphinx 7 inserts sphinx-thebe's `const THEBE_JS_URL` script twice on every page; the second
+    # copy throws (Chromium reports it as an uncaught exception, so this list filters page errors
+    # and console errors alike). Fixed in Sphinx 8: drop this entry after upgrading.
+    re.compile(r"Identifier 'THEBE_JS_URL' has already been declared"),
+]
+
+
+# --------------------------------------------------------------------------------------------
+# Which pages, and what the book's configuration expects of them
+# --------------------------------------------------------------------------------------------
+
+
+def _load_yaml(name: str) -> dict[str, Any]:
+    with open(REPO / name, encoding="utf-8") as f:
+        return yaml.safe_load(f) or {}
+
+
+def _docname(entry: str) -> str:
+    """``notebooks/01_x.ipynb`` or ``notebooks/01_x`` → ``notebooks/01_x``."""
+    for suffix in SOURCE_SUFFIXES:
+        if entry.endswith(suffix):
+            return entry[: -len(suffix)]
+    return entry
+
+
+def toc_docnames(toc: dict[str, Any], root: Path = REPO) -> list[str]:
+    """Document names in ``_toc.yml`` order: the root, then every ``file`` (and ``glob``) entry."""
+    names = [_docname(toc["root"])]
+
+    def walk(node: Any) -> None:
+        if isinstance(node, list):
+            for child in node:
+                walk(child)
+        elif isinstance(node, dict):
+            if "file" in node:
+                names.append(_docname(str(node["file"])))
+            if "glob" in node:
+                matches = sorted(
+                    p.relative_to(root).as_posix()
+                    for p in root.glob(str(node["glob"]) + ".*")
+                    if p.suffix in SOURCE_SUFFIXES
+                )
+                names.extend(_docname(m) for m in matches)
+            for key in ("parts", "chapters", "sections"):
+                walk(node.get(key, []))
+
+    walk(toc)
+    return list(dict.fromkeys(names))
+
+
+def is_chapter(page: str) -> bool:
+    return page.startswith("notebooks/")
+
+
+def site_pages() -> list[str]:
+    """Every page under test, as a path relative to the site folder."""
+    pages = [f"{name}.html" for name in toc_docnames(_load_yaml("_toc.yml"))]
+    return list(dict.fromkeys([*pages, *EXTRA_PAGES]))
+
+
+def expected_colab_url(page: str, config: dict[str, Any]) -> str:
+    """The Colab link sphinx-book-theme should put on a chapter page, from ``_config.yml``."""
+    repo = config["repository"]
+    org_repo = urlsplit(repo["url"]).path.strip("/").removesuffix(".git")
+    book_path = (repo.get("path_to_book") or "").strip("/")
+    book_path = f"{book_path}/" if book_path else ""
+    colab = config["launch_buttons"]["colab_url"].rstrip("/")
+    notebook = page.removesuffix(".html") + ".ipynb"
+    return f"{colab}/github/{org_repo}/blob/{repo.get('branch', 'master')}/{book_path}{notebook}"
+
+
+def screenshot_path(page: str) -> Path:
+    return SCREENSHOT_DIR / (page.removesuffix(".html").replace("/", "__") + ".png")
+
+
+# --------------------------------------------------------------------------------------------
+# Link checking, browser-free (unit-tested below on a synthetic site)
+# --------------------------------------------------------------------------------------------
+
+
+class _IdCollector(html.parser.HTMLParser):
+    """Every fragment target of an HTML document: ``id`` attributes and ``<a name>``."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.ids: set[str] = set()
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        for key, value in attrs:
+            if value and (key == "id" or (tag == "a" and key == "name")):
+                self.ids.add(value)
+
+
+def html_ids(path: Path, cache: dict[Path, set[str]]) -> set[str]:
+    if path not in cache:
+        collector = _IdCollector()
+        collector.feed(path.read_text(encoding="utf-8", errors="replace"))
+        cache[path] = collector.ids
+    return cache[path]
+
+
+def is_local_url(url: str) -> bool:
+    """Whether the browser may fetch ``url``: this machine, or data held in the page."""
+    parts = urlsplit(url)
+    if parts.scheme in ("data", "blob", "about"):
+        return True
+    return (parts.hostname or "") in LOCAL_HOSTS
+
+
+def link_problems(
+    site: Path, page_url: str, hrefs: Iterable[str], id_cache: dict[Path, set[str]]
+) -> list[str]:
+    """Broken internal links among ``hrefs`` found on the page served at ``page_url``.
+
+    Same-origin links are mapped onto files under ``site`` (a folder means its ``index.html``);
+    the file must exist and, when the link has a fragment and targets HTML, hold that id.
+    Links to other origins and non-HTTP schemes (``mailto:``, ``javascript:``) are not checked
+    here: the browser-side guard is what proves nothing external is fetched.
+    """
+    base = urlsplit(page_url)
+    problems: list[str] = []
+    for href in dict.fromkeys(hrefs):
+        target = urlsplit(urljoin(page_url, href))
+        if target.scheme not in ("http", "https") or target.netloc != base.netloc:
+            continue
+        rel = unquote(target.path).lstrip("/")
+        path = (site / rel).resolve()
+        if target.path.endswith("/") or path.is_dir():
+            path = path / "index.html"
+        if not path.is_relative_to(site.resolve()):
+            problems.append(f"{href!r}: outside the site folder")
+            continue
+        if not path.is_file():
+            problems.append(f"{href!r}: no file {path.relative_to(site.resolve()).as_posix()}")
+            continue
+        fragment = unquote(target.fragment)
+        if fragment and path.suffix == ".html" and fragment not in html_ids(path, id_cache):
+            problems.append(f"{href!r}: no id {fragment!r} in {path.name}")
+    return problems
+
+
+def allowed(message: str) -> bool:
+    return any(pattern.search(message) for pattern in ALLOWED_ERRORS)
+
+
+def problem_report(page: str, problems: list[str]) -> str:
+    lines = "\n".join(f"  - {p}" for p in problems)
+    return f"{len(problems)} problem(s) on {page}:\n{lines}\nscreenshot: {screenshot_path(page)}"
+
+
+# --------------------------------------------------------------------------------------------
+# Fixtures: the site on a loopback web server, one Chromium for the session
+# --------------------------------------------------------------------------------------------
+
+
+class _QuietHandler(SimpleHTTPRequestHandler):
+    def log_message(self, format: str, *args: Any) -> None:
+        pass
+
+
+@pytest.fixture(scope="module")
+def site() -> Path:
+    if not (SITE_DIR / "index.html").is_file():
+        pytest.fail(f"no built site at {SITE_DIR} (no index.html): run make book first")
+    return SITE_DIR
+
+
+@pytest.fixture(scope="module")
+def server_url(site: Path) -> Iterator[str]:
+    """Serve the site on 127.0.0.1 at a free port, in a daemon thread."""
+    handler = functools.partial(_QuietHandler, directory=str(site))
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    server.daemon_threads = True
+    thread = threading.Thread(target=server.serve_forever, name="site-server", daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}/"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Browser]:
+    if not os.access(CHROMIUM, os.X_OK):
+        pytest.fail(f"no Chromium at {CHROMIUM}: set CHROMIUM=... or run make browser")
+    with sync_playwright() as pw:
+        chromium = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+        try:
+            yield chromium
+        finally:
+            chromium.close()
+
+
+@pytest.fixture(scope="module")
+def book_config() -> dict[str, Any]:
+    return _load_yaml("_config.yml")
+
+
+@pytest.fixture(scope="module")
+def id_cache() -> dict[Path, set[str]]:
+    """The ids of every HTML file parsed so far, shared by the pages' link checks."""
+    return {}
+
+
+# --------------------------------------------------------------------------------------------
+# The browser checks
+# --------------------------------------------------------------------------------------------
+
+
+class PageRecorder:
+    """Listens to one page and remembers everything that went wrong while it loaded."""
+
+    def __init__(self, page: Page, origin: str) -> None:
+        self.origin = origin.rstrip("/")
+        self.errors: list[str] = []
+        self.failed: list[str] = []
+        self.external: list[str] = []
+        page.context.route("**/*", self._route)
+        page.on("pageerror", lambda exc: self._error(f"uncaught exception: {exc}"))
+        page.on("console", self._console)
+        page.on("requestfailed", self._request_failed)
+        page.on("response", self._response)
+        page.on("websocket", lambda ws: self._external_ws(ws.url))
+
+    def _route(self, route: Route) -> None:
+        url = route.request.url
+        if is_local_url(url):
+            route.continue_()
+        else:
+            self.external.append(f"{route.request.method} {url}")
+            route.abort("blockedbyclient")
+
+    def _error(self, text: str) -> None:
+        if not allowed(text):
+            self.errors.append(text)
+
+    def _console(self, message: ConsoleMessage) -> None:
+        if message.type == "error":
+            where = message.location.get("url", "")
+            self._error(f"console error: {message.text} ({where})")
+
+    def _same_origin(self, url: str) -> bool:
+        return url.startswith(self.origin + "/")
+
+    def _request_failed(self, request: Request) -> None:
+        if self._same_origin(request.url):
+            self.failed.append(f"{request.url}: {request.failure}")
+
+    def _response(self, response: Response) -> None:
+        if response.status >= 400 and self._same_origin(response.url):
+            self.failed.append(f"{response.url}: HTTP {response.status}")
+
+    def _external_ws(self, url: str) -> None:
+        if not is_local_url(url):
+            self.external.append(f"WEBSOCKET {url}")
+
+
+def _redirect_target(site: Path, page: str) -> str | None:
+    """Where a ``<meta http-equiv="refresh">`` page sends the browser, relative to the site."""
+    text = (site / page).read_text(encoding="utf-8", errors="replace")
+    match = re.search(r"""http-equiv=["']?refresh["']?[^>]*url=([^"'>\s]+)""", text, re.I)
+    return urljoin(page, match.group(1)) if match else None
+
+
+def _has_math(site: Path, page: str) -> bool:
+    """Whether Sphinx wrote maths into the page (MathJax then has to typeset it)."""
+    text = (site / page).read_text(encoding="utf-8", errors="replace")
+    return re.search(r"""<(?:span|div)\b[^>]*class="(?:[^"]*\s)?math[\s"]""", text) is not None
+
+
+_WAIT_FOR_IMAGES_JS = """
+async () => {
+  // Lazy images below the fold would never load in a headless check: load them all now.
+  for (const img of document.images) img.loading = "eager";
+  const pending = Array.from(document.images).filter(img => !img.complete);
+  await Promise.race([
+    Promise.all(pending.map(img => new Promise(done => {
+      img.addEventListener("load", done, {once: true});
+      img.addEventListener("error", done, {once: true});
+    }))),
+    new Promise(done => setTimeout(done, 5000)),
+  ]);
+  return Array.from(document.images)
+    .filter(img => !img.complete || img.naturalWidth === 0)
+    .map(img => img.getAttribute("src") || img.currentSrc || "(no src)");
+}
+"""
+
+_MATH_STATE_JS = """
+async () => {
+  if (window.MathJax && MathJax.startup && MathJax.startup.promise) await MathJax.startup.promise;
+  const maths = Array.from(document.querySelectorAll("span.math, div.math"));
+  return {
+    total: maths.length,
+    untypeset: maths.filter(m => !m.querySelector("mjx-container"))
+                    .map(m => m.textContent.trim().slice(0, 60)),
+    errors: Array.from(document.querySelectorAll("mjx-merror"))
+                 .map(e => e.getAttribute("data-mjx-error") || e.textContent.slice(0, 60)),
+  };
+}
+"""
+
+
+def _math_problems(page: Page) -> list[str]:
+    try:
+        page.wait_for_selector("mjx-container", state="attached", timeout=MATHJAX_TIMEOUT_MS)
+    except PlaywrightTimeoutError:
+        return [f"maths on the page but no mjx-container after {MATHJAX_TIMEOUT_MS} ms"]
+    state = page.evaluate(_MATH_STATE_JS)
+    problems = [f"maths left untypeset: {text!r}" for text in state["untypeset"]]
+    problems += [f"MathJax TeX error: {text!r}" for text in state["errors"]]
+    return problems
+
+
+def _colab_problems(page: Page, path: str, config: dict[str, Any]) -> list[str]:
+    hrefs = page.eval_on_selector_all(
+        f'a[href^="{COLAB_PREFIX}"]', "links => links.map(a => a.getAttribute('href'))"
+    )
+    if not is_chapter(path):
+        return [f"Colab link on a non-chapter page: {h}" for h in hrefs]
+    expected = expected_colab_url(path, config)
+    if hrefs == [expected]:
+        return []
+    return [f"expected exactly one Colab link {expected}, found {len(hrefs)}: {hrefs}"]
+
+
+def _title_problems(page: Page) -> list[str]:
+    problems = []
+    if not page.title().strip():
+        problems.append("empty <title>")
+    headings = [t.strip() for t in page.locator("h1").all_text_contents()]
+    if not any(headings):
+        problems.append(f"no non-empty <h1> (found {headings})")
+    return problems
+
+
+@pytest.mark.parametrize("path", [pytest.param(p, id=p) for p in site_pages()])
+def test_page(
+    path: str,
+    site: Path,
+    server_url: str,
+    browser: Browser,
+    book_config: dict[str, Any],
+    id_cache: dict[Path, set[str]],
+) -> None:
+    """Open one page offline in Chromium; every problem found is reported in one failure."""
+    assert (site / path).is_file(), f"{path} is in the TOC but not in the site {site}"
+    context = browser.new_context(viewport=VIEWPORT, service_workers="block")
+    context.set_default_timeout(TIMEOUT_MS)
+    page = context.new_page()
+    recorder = PageRecorder(page, server_url)
+    problems: list[str] = []
+    try:
+        page.goto(server_url + path, wait_until="load")
+        redirect = _redirect_target(site, path)
+        if redirect is not None:
+            page.wait_for_url(server_url + redirect, wait_until="load")
+        page.wait_for_load_state("networkidle")
+        shown = redirect or path  # the page actually on screen
+
+        broken_images = page.evaluate(_WAIT_FOR_IMAGES_JS)
+        if _has_math(site, shown):
+            problems += _math_problems(page)
+        problems += _colab_problems(page, shown, book_config)
+        problems += _title_problems(page)
+        hrefs = page.eval_on_selector_all(
+            "a[href]", "links => links.map(a => a.getAttribute('href'))"
+        )
+        problems += [f"broken link {p}" for p in link_problems(site, page.url, hrefs, id_cache)]
+        problems += [f"broken image {src}" for src in broken_images]
+    except PlaywrightError as exc:  # a timeout or a crash is one more problem, not the only one
+        problems.append(f"browser: {exc}".splitlines()[0])
+    finally:
+        SCREENSHOT_DIR.mkdir(parents=True, exist_ok=True)
+        try:
+            page.screenshot(path=screenshot_path(path), full_page=True)
+        except PlaywrightError as exc:
+            problems.append(f"screenshot failed: {exc}".splitlines()[0])
+        context.close()
+
+    problems += recorder.errors
+    problems += [f"failed request {r}" for r in recorder.failed]
+    problems += [f"request left 127.0.0.1 (aborted): {r}" for r in recorder.external]
+    assert not problems, problem_report(path, problems)
+
+
+# --------------------------------------------------------------------------------------------
+# The checker itself must be able to fail
+# --------------------------------------------------------------------------------------------
+
+
+def test_link_problems_on_synthetic_site(tmp_path: Path) -> None:
+    (tmp_path / "docs").mkdir()
+    (tmp_path / "index.html").write_text('<h1 id="top">Home</h1><a name="legacy"></a>')
+    (tmp_path / "docs" / "page.html").write_text('<section id="s-1"><h2 id="a b">x</h2></section>')
+    (tmp_path / "docs" / "index.html").write_text("<h1>Docs</h1>")
+    (tmp_path / "style.css").write_text("h1 {}")
+    url = "http://127.0.0.1:8000/docs/page.html"
+    good = [
+        "#s-1",
+        "page.html#a%20b",
+        "../index.html#top",
+        "../index.html#legacy",
+        "/style.css?v=3",
+        "./",
+        "../docs",
+        "#",
+        "mailto:someone@example.org",
+        "https://example.org/missing.html#nowhere",
+        "javascript:void(0)",
+    ]
+    bad = ["#missing", "other.html", "../index.html#gone", "../../../etc/passwd", "/nope/"]
+    problems = link_problems(tmp_path, url, good + bad, {})
+    assert len(problems) == len(bad), problems
+    for href, problem in zip(bad, problems, strict=True):
+        assert problem.startswith(repr(href)), (href, problem)
+
+
+def test_url_guard_and_toc_discovery(tmp_path: Path) -> None:
+    assert is_local_url("http://127.0.0.1:9/x.js")
+    assert is_local_url("http://localhost/x.js")
+    assert is_local_url("data:image/png;base64,AAAA")
+    assert not is_local_url("https://cdn.jsdelivr.net/npm/mathjax@3/es5/tex-chtml.js")
+    assert not is_local_url("http://127.0.0.1.example.com/x.js")
+
+    (tmp_path / "notebooks").mkdir()
+    for name in ("02_b.ipynb", "01_a.ipynb", "notes.txt"):
+        (tmp_path / "notebooks" / name).write_text("{}")
+    toc = {
+        "root": "book/intro",
+        "parts": [
+            {"chapters": [{"file": "book/running.md", "sections": [{"file": "book/more"}]}]},
+            {"chapters": [{"glob": "notebooks/*"}]},
+        ],
+    }
+    assert toc_docnames(toc, tmp_path) == [
+        "book/intro",
+        "book/running",
+        "book/more",
+        "notebooks/01_a",
+        "notebooks/02_b",
+    ]
+    config = {
+        "repository": {
+            "url": "https://github.com/o/r.git",
+            "path_to_book": "/docs/",
+            "branch": "x",
+        },
+        "launch_buttons": {"colab_url": "https://colab.research.google.com/"},
+    }
+    assert expected_colab_url("notebooks/01_a.html", config) == (
+        "https://colab.research.google.com/github/o/r/blob/x/docs/notebooks/01_a.ipynb"
+    )
