@@ -27,7 +27,8 @@ def show_images(
     ncols: int = 4,
     cmap: str | None = None,
     size: float = 2.5,
-    symmetric: bool = False,
+    symmetric: bool | Sequence[bool] = False,
+    robust: bool = False,
     suptitle: str | None = None,
     dpi: float = 90,
 ) -> Figure:
@@ -46,7 +47,11 @@ def show_images(
         size: width and height of one panel, in inches.
         symmetric: centre the colour scale of each single-channel image on 0
             (``vmin = -vmax``), to show signed filter responses and kernels; otherwise each
-            image is scaled from its own minimum to its maximum.
+            image is scaled from its own minimum to its maximum. One bool per image to mix
+            both kinds in one figure.
+        robust: take the colour limits of single-channel images from the 1st and 99th
+            percentiles (of ``|image|`` when symmetric) instead of the extremes, so that a few
+            strong pixels do not wash out the rest.
         suptitle: a title over the whole figure.
         dpi: resolution of the figure.
 
@@ -72,14 +77,27 @@ def show_images(
     rows = math.ceil(len(panels) / cols)
     fig = Figure(figsize=(cols * size, rows * size), dpi=dpi, layout="constrained")
     axes = fig.subplots(rows, cols, squeeze=False).ravel()
-    cmap = cmap if cmap is not None else ("RdBu_r" if symmetric else "gray")
+    if isinstance(symmetric, bool):
+        symmetric = [symmetric] * len(panels)
+    elif len(symmetric) != len(panels):
+        raise ValueError(
+            f"{name}: symmetric must be a bool or one bool per image ({len(panels)}), "
+            f"got {len(symmetric)}"
+        )
     for i, (ax, panel) in enumerate(zip(axes, panels, strict=False)):
         if panel.ndim == 2:
-            limits = {}
-            if symmetric:
-                vmax = float(np.abs(panel).max()) or 1.0
+            values = panel.astype(np.float64)
+            if symmetric[i]:
+                top = np.percentile(np.abs(values), 99) if robust else np.abs(values).max()
+                vmax = float(top) or 1.0
                 limits = {"vmin": -vmax, "vmax": vmax}
-            ax.imshow(panel, cmap=cmap, **limits)
+            elif robust:
+                low, high = np.percentile(values, [1, 99])
+                limits = {"vmin": float(low), "vmax": float(high)}
+            else:
+                limits = {}
+            default_cmap = "RdBu_r" if symmetric[i] else "gray"
+            ax.imshow(panel, cmap=cmap if cmap is not None else default_cmap, **limits)
         else:
             ax.imshow(np.clip(panel, 0, 1) if panel.dtype.kind == "f" else panel)
         ax.set_axis_off()
@@ -106,16 +124,17 @@ def show_orientation_histograms(
 
     Each cell gets one line per bin through its centre, drawn **along the edge**, i.e.
     perpendicular to the bin's mean gradient orientation, with a length proportional to the
-    bin's value (the largest value in the whole histogram spans the cell). Angles follow
-    :mod:`cnnutils.filters`: from ``x`` (right) towards ``y`` (down). With ``signed`` the bins
-    ``b`` and ``b + bins / 2`` draw the same line: the glyph shows edges, not their polarity.
+    bin's value: the 99th percentile of all values spans the cell, larger ones are clipped to
+    it. Angles follow :mod:`cnnutils.filters`: from ``x`` (right) towards ``y`` (down). With
+    ``signed`` the bins ``b`` and ``b + bins / 2`` draw the same line: the glyph shows edges,
+    not their polarity.
 
     Args:
         hist: histograms of shape ``(cells_y, cells_x, bins)``, as returned by
             :func:`cnnutils.filters.orientation_histogram`.
         cell_size: side of a cell in pixels, to place the glyphs on the image.
-        image: a grayscale image ``(H, W)`` drawn underneath, dimmed; ``None`` for a black
-            background.
+        image: a grayscale image ``(H, W)`` drawn underneath, darkened; ``None`` for a plain
+            black background.
         signed: whether the bins cover 360° (else 180°).
         size: height of the figure in inches; the width follows the aspect ratio.
         color: colour of the glyphs.
@@ -141,8 +160,8 @@ def show_orientation_histograms(
     cells_y, cells_x, bins = hist.shape
     period = 2 * math.pi if signed else math.pi
     edge_angle = (np.arange(bins) + 0.5) * period / bins + math.pi / 2  # (bins,)
-    scale = float(hist.max()) or 1.0
-    half = 0.5 * cell_size * hist / scale  # (cells_y, cells_x, bins): half-length of each line
+    scale = float(np.percentile(hist, 99)) or float(hist.max()) or 1.0
+    half = 0.5 * cell_size * np.minimum(hist / scale, 1.0)  # (cells_y, cells_x, bins)
     cy = (np.arange(cells_y) + 0.5) * cell_size - 0.5  # pixel centres, imshow coordinates
     cx = (np.arange(cells_x) + 0.5) * cell_size - 0.5
     dx = half * np.cos(edge_angle)
@@ -160,10 +179,9 @@ def show_orientation_histograms(
         panel = _to_numpy_image(image, name)
         if panel.ndim != 2:
             raise ValueError(f"{name}: image must be grayscale (H, W), got {panel.shape}")
-        ax.imshow(panel, cmap="gray", alpha=0.5)
-    else:
-        ax.set_facecolor("black")
-    ax.add_collection(LineCollection(segments, colors=color, linewidths=1.0))
+        ax.imshow(panel, cmap="gray", alpha=0.45)  # over the black face: a dark photo
+    ax.set_facecolor("black")
+    ax.add_collection(LineCollection(segments, colors=color, linewidths=1.3))
     ax.set_xlim(-0.5, width - 0.5)
     ax.set_ylim(height - 0.5, -0.5)
     ax.set_aspect("equal")

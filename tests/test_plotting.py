@@ -58,6 +58,14 @@ def test_show_images_symmetric_colour_limits():
         1.0,
     )
     assert show_images([image]).axes[0].images[0].get_cmap().name == "gray"
+    spiky = torch.linspace(-1.0, 1.0, 101).reshape(1, 101)
+    spiky[0, 50] = 100.0  # one outlier
+    assert show_images([spiky]).axes[0].images[0].get_clim() == (-1.0, 100.0)
+    low, high = show_images([spiky], robust=True).axes[0].images[0].get_clim()
+    assert low == pytest.approx(-0.98) and high == pytest.approx(1.0)
+    assert show_images([spiky], robust=True, symmetric=True).axes[0].images[0].get_clim()[1] < 2
+    mixed = show_images([image, image], symmetric=[True, False])
+    assert [ax.images[0].get_clim() for ax in mixed.axes] == [(-1.0, 1.0), (-1.0, 0.5)]
 
 
 @pytest.mark.parametrize(
@@ -74,6 +82,12 @@ def test_show_images_symmetric_colour_limits():
             {"titles": ["a", "b"]},
             ValueError,
             r"show_images: titles must have one entry per image \(1\), got 2",
+        ),
+        (
+            [torch.rand(2, 2)],
+            {"symmetric": [True, False]},
+            ValueError,
+            r"show_images: symmetric must be a bool or one bool per image \(1\), got 2",
         ),
         ([torch.rand(2, 2)], {"ncols": 0}, ValueError, r"show_images: ncols must be a positive"),
     ],
@@ -99,6 +113,8 @@ def test_orientation_glyphs_follow_the_edges():
     assert np.all(np.abs(dy) > 5 * np.abs(dx))  # (nearly) vertical: 10° off, the bin's centre
     empty = segments.reshape(2, 3, 9, 2, 2)[:, :, 1:]
     np.testing.assert_allclose(empty[..., 0, :], empty[..., 1, :])  # zero-length lines
+    lengths = np.hypot(dx, dy)
+    assert np.all(lengths <= 8 + 1e-9)  # no glyph leaves its cell
     assert fig.axes[0].get_ylim() == (15.5, -0.5)  # y points down, as in the image
 
 
