@@ -277,10 +277,10 @@ def _conv2d_naive(x: Tensor, weight: Tensor, bias: Tensor | None, g: _Geometry) 
 def _conv2d_unfold(x: Tensor, weight: Tensor, bias: Tensor | None, g: _Geometry) -> Tensor:
     """im2col as strided views, one copy, then one batched matrix multiply (one GEMM if G = 1).
 
-    The columns are built ``(G, C_in / G · kH · kW, N · H_out · W_out)``: the copy then writes
-    long contiguous rows read from contiguous rows of the input. The product is taken as
-    ``columnsᵀ · filtersᵀ``, the orientation the BLAS runs fastest here, so the result comes
-    out channels-last, ``(G, N · H_out · W_out, C_out / G)``, and one copy makes it NCHW.
+    The columns are laid out ``(G, C_in / G · kH · kW, N · H_out · W_out)``: the copy writes long
+    contiguous rows read from contiguous rows of the input, and ``filters @ columns`` is one
+    large GEMM per group whose result ``(C_out, N, H_out, W_out)`` is NCHW after swapping the
+    first two axes (free when ``N = 1``).
     """
     n = x.shape[0]
     c_out, c_group, kh, kw = weight.shape
@@ -298,13 +298,10 @@ def _conv2d_unfold(x: Tensor, weight: Tensor, bias: Tensor | None, g: _Geometry)
     columns = patches.reshape(g.groups, c_group * kh * kw, n * h_out * w_out)  # the copy
     filters = weight.reshape(g.groups, out_group, c_group * kh * kw)
     if bias is None:
-        out = torch.bmm(columns.transpose(1, 2), filters.transpose(1, 2))
+        out = torch.bmm(filters, columns)  # (G, C_out / G, N · H_out · W_out)
     else:
-        out = torch.baddbmm(
-            bias.view(g.groups, 1, out_group), columns.transpose(1, 2), filters.transpose(1, 2)
-        )
-    out = out.view(g.groups, n, h_out, w_out, out_group)  # (G, N, H_out, W_out, C_out / G)
-    out = out.permute(1, 0, 4, 2, 3).reshape(n, c_out, h_out, w_out)  # (N, C_out, H_out, W_out)
+        out = torch.baddbmm(bias.view(g.groups, out_group, 1), filters, columns)
+    out = out.view(c_out, n, h_out, w_out).transpose(0, 1)  # (N, C_out, H_out, W_out)
     return out.contiguous()  # NCHW memory, as F.conv2d returns
 
 
