@@ -8,6 +8,14 @@ from cnnutils.conv import (
     correlate2d,
     receptive_field,
 )
+from cnnutils.filters import (
+    filter2d,
+    gabor_kernel,
+    gradient_magnitude_orientation,
+    orientation_histogram,
+    sobel_kernels,
+)
+from cnnutils.plotting import show_images, show_orientation_histograms
 from cnnutils.runtime import get_device, in_colab, seed_everything
 
 __all__ = [
@@ -16,9 +24,16 @@ __all__ = [
     "conv_output_size",
     "convolve2d",
     "correlate2d",
+    "filter2d",
+    "gabor_kernel",
     "get_device",
+    "gradient_magnitude_orientation",
     "in_colab",
+    "orientation_histogram",
     "receptive_field",
     "seed_everything",
+    "show_images",
+    "show_orientation_histograms",
+    "sobel_kernels",
 ]
 __version__ = "0.1.0"
