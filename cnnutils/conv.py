@@ -57,7 +57,10 @@ class _Geometry(NamedTuple):
 
 
 def _is_int(value: object) -> bool:
-    return isinstance(value, numbers.Integral) and not isinstance(value, bool)
+    """An int, or a numpy integer; not a bool (``True`` as a stride is a bug, not a 1)."""
+    return type(value) is int or (
+        isinstance(value, numbers.Integral) and not isinstance(value, bool)
+    )
 
 
 def _pair(value: object, name: str, fn: str, minimum: int) -> tuple[int, int]:
