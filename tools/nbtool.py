@@ -36,7 +36,7 @@ def setup_cell_source() -> str:
     url, branch = repository()
     return (
         "# Setup, the same in every chapter. On Colab, install cnnutils from the repository;\n"
-        "# Colab's own torch is kept. Then seed every generator and pick the device.\n"
+        "# Colab's own torch is kept. Then seed every generator, pick the device, show figures inline.\n"
         "import sys\n"
         "\n"
         'if "google.colab" in sys.modules:\n'
@@ -45,7 +45,8 @@ def setup_cell_source() -> str:
         "from cnnutils import get_device, seed_everything\n"
         "\n"
         "generator = seed_everything(0)\n"
-        "device = get_device()"
+        "device = get_device()\n"
+        "%matplotlib inline"
     )
 
 
