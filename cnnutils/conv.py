@@ -592,11 +592,14 @@ def _layer_spec(layer: Any, index: int) -> dict[str, object]:
     """``kernel_size``, ``stride``, ``padding`` and ``dilation`` of one layer, as given."""
     fn = "receptive_field"
     if isinstance(layer, nn.Conv2d):
-        if isinstance(layer.padding, str):
-            raise ValueError(
-                f"{fn}: layers[{index}] uses padding={layer.padding!r}; give it as numbers"
+        spec = {k: getattr(layer, k) for k in _SPEC_KEYS}
+        if layer.padding == "valid":
+            spec["padding"] = 0
+        elif layer.padding == "same":  # only the top/left padding moves the start
+            spec["padding"] = tuple(
+                d * (k - 1) // 2 for d, k in zip(layer.dilation, layer.kernel_size, strict=True)
             )
-        return {k: getattr(layer, k) for k in _SPEC_KEYS}
+        return spec
     if isinstance(layer, nn.MaxPool2d):
         return {k: getattr(layer, k) for k in _SPEC_KEYS}
     if isinstance(layer, nn.AvgPool2d):
@@ -642,7 +645,8 @@ def receptive_field(layers: Iterable[Any]) -> list[ReceptiveField]:
             module (activations, ``BatchNorm2d``, dropout, LRN: they change nothing), a dict
             with ``kernel_size`` and optionally ``stride``, ``padding``, ``dilation``, or a
             tuple ``(kernel_size[, stride[, padding[, dilation]]])``; ints or pairs. An
-            ``nn.Sequential`` is iterated. Padding is per side; dilation 1 means no gaps.
+            ``nn.Sequential`` is iterated. Padding is per side (for ``padding="same"``, the
+            top/left part PyTorch adds); dilation 1 means no gaps.
 
     Returns:
         One :class:`ReceptiveField` per layer: ``result[-1].size`` is the receptive field of

@@ -290,6 +290,12 @@ STACKS = {
         nn.Conv2d(1, 1, 3, dilation=(2, 3), padding=2),
         nn.Conv2d(1, 1, (2, 4), stride=(1, 2)),
     ],
+    "padding 'same' with even kernels": [
+        nn.Conv2d(1, 1, (2, 4), padding="same"),
+        nn.Conv2d(1, 1, 4, padding="same", dilation=(1, 2)),
+        nn.AvgPool2d(2),
+        nn.Conv2d(1, 1, 3, padding="valid"),
+    ],
 }
 
 
