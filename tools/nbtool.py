@@ -36,7 +36,7 @@ def setup_cell_source() -> str:
     url, branch = repository()
     return (
         "# Setup, the same in every chapter. On Colab, install cnnutils from the repository;\n"
-        "# Colab's own torch is kept. Then seed every generator, pick the device, show figures inline.\n"
+        "# Colab's own torch is kept. Then seed, pick the device, show figures inline.\n"
         "import sys\n"
         "\n"
         'if "google.colab" in sys.modules:\n'
