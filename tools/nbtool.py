@@ -73,21 +73,14 @@ def sync(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
     tags = [t for t in first.metadata.get("tags", []) if t not in SETUP_TAGS]
     first.metadata["tags"] = SETUP_TAGS + tags
     nb.metadata = nbformat.NotebookNode({**nb.metadata, **notebook_metadata()})
-    if not _has_widget_outputs(nb):
-        nb.metadata.pop("widgets", None)
+    # No saved widget state: with it, myst-nb makes the page load require.js and the widgets
+    # manager from a CDN, which an offline site cannot do. Live widgets run in Jupyter/Colab;
+    # the site shows a static figure beside each one.
+    nb.metadata.pop("widgets", None)
     for cell in nb.cells:
         for key in ("execution", "collapsed", "scrolled", "ExecuteTime"):
             cell.metadata.pop(key, None)
     return nb
-
-
-def _has_widget_outputs(nb: nbformat.NotebookNode) -> bool:
-    return any(
-        "application/vnd.jupyter.widget-view+json" in out.get("data", {})
-        for cell in nb.cells
-        if cell.cell_type == "code"
-        for out in cell.get("outputs", [])
-    )
 
 
 def execute(path: Path) -> float:
@@ -100,7 +93,7 @@ def execute(path: Path) -> float:
         timeout=CELL_TIMEOUT_S,
         kernel_name="python3",
         resources={"metadata": {"path": str(path.parent)}},
-        store_widget_state=True,
+        store_widget_state=False,
     )
     start = time.perf_counter()
     client.execute()
