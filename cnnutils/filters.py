@@ -1,6 +1,7 @@
 """Hand-crafted filters: Sobel, Gabor, image gradients and HOG-like orientation histograms.
 
-The filters chapter 01 applies to photos before a network learns its own. One convention holds
+The filters chapter 01 applies to photos before a network learns its own, and the classic kernels
+of chapter 02 (box and Gaussian blur, sharpening, the Laplacian). One convention holds
 in the whole module, the one of image arrays (and of scikit-image and OpenCV): ``x`` runs along
 the columns, to the right, and ``y`` runs along the rows, **downwards**. An angle is measured
 from the ``x`` axis towards the ``y`` axis, which is *clockwise* on screen. Filtering means
@@ -16,10 +17,14 @@ import torch.nn.functional as F
 from torch import Tensor
 
 __all__ = [
+    "box_kernel",
     "filter2d",
     "gabor_kernel",
+    "gaussian_kernel",
     "gradient_magnitude_orientation",
+    "laplacian_kernel",
     "orientation_histogram",
+    "sharpen_kernel",
     "sobel_kernels",
 ]
 
@@ -135,6 +140,188 @@ def gabor_kernel(
     envelope = torch.exp(-(xr**2 + gamma**2 * yr**2) / (2 * sigma**2))
     carrier = torch.cos(2 * math.pi * xr / lambd + psi)
     return (envelope * carrier).to(dtype)
+
+
+# --- classic kernels: blur, sharpen, Laplacian -------------------------------------------------
+
+
+def _check_dtype(func: str, dtype: torch.dtype) -> None:
+    if not isinstance(dtype, torch.dtype) or not dtype.is_floating_point:
+        raise TypeError(f"{func}: dtype must be a floating dtype, got {dtype}")
+
+
+def _check_number(func: str, arg: str, value: object, *, positive: bool) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise TypeError(f"{func}: {arg} must be a number, got {type(value).__name__}")
+    if positive and not value > 0:
+        raise ValueError(f"{func}: {arg} must be > 0, got {value}")
+    if not math.isfinite(value):
+        raise ValueError(f"{func}: {arg} must be finite, got {value}")
+    return float(value)
+
+
+def box_kernel(
+    size: int | tuple[int, int],
+    *,
+    dtype: torch.dtype = torch.float32,
+    device: torch.device | str | None = None,
+) -> Tensor:
+    """The box (mean) filter: every weight ``1 / (kH kW)``, so the weights sum to 1.
+
+    Cross-correlating with it replaces each pixel by the mean of the window, a blur; with
+    ``filter2d`` and ``padding="reflect"`` it is ``scipy.ndimage.uniform_filter`` with
+    ``mode="mirror"``. Its frequency response is a product of Dirichlet kernels: it keeps the
+    mean (gain 1 at frequency 0) and damps, but does not remove, high frequencies.
+
+    Args:
+        size: ``k`` or ``(kH, kW)``, each ``>= 1`` (even sizes are allowed).
+        dtype: floating dtype of the kernel.
+        device: where to create it.
+
+    Returns:
+        shape ``(kH, kW)``.
+
+    Example:
+        >>> box_kernel(3)
+        tensor([[0.1111, 0.1111, 0.1111],
+                [0.1111, 0.1111, 0.1111],
+                [0.1111, 0.1111, 0.1111]])
+        >>> box_kernel((1, 4)).sum().item()
+        1.0
+    """
+    kh, kw = _pair(size, "box_kernel", "size")
+    if kh < 1 or kw < 1:
+        raise ValueError(f"box_kernel: size must be >= 1, got {size}")
+    _check_dtype("box_kernel", dtype)
+    return torch.full((kh, kw), 1.0 / (kh * kw), dtype=dtype, device=device)
+
+
+def gaussian_kernel(
+    sigma: float,
+    size: int | tuple[int, int] | None = None,
+    *,
+    dtype: torch.dtype = torch.float32,
+    device: torch.device | str | None = None,
+) -> Tensor:
+    """A normalised, isotropic Gaussian blur kernel, ``exp(-(x² + y²) / (2σ²))`` summed to 1.
+
+    The default size truncates the Gaussian at 4σ, as ``scipy.ndimage.gaussian_filter`` does
+    (``truncate=4.0``): radius ``int(4σ + 0.5)``, size ``2 radius + 1``. The kernel is then the
+    outer product of scipy's 1-D weights, so ``filter2d(image, gaussian_kernel(s))`` equals
+    ``scipy.ndimage.gaussian_filter(image, s, mode="mirror")``. It is separable: two 1-D passes
+    of ``k`` taps do the work of one ``k × k`` pass. A given size crops (or extends) the same
+    Gaussian around the centre and renormalises it to sum 1.
+
+    Args:
+        sigma: standard deviation in pixels, ``> 0``.
+        size: ``None``, ``k`` or ``(kH, kW)``, odd so that the kernel has a centre pixel.
+        dtype: floating dtype of the kernel.
+        device: where to create it.
+
+    Returns:
+        shape ``(kH, kW)``, summing to 1; the centre pixel is ``(kH // 2, kW // 2)``.
+
+    Example:
+        >>> k = gaussian_kernel(1.0)
+        >>> k.shape, round(k.sum().item(), 6)
+        (torch.Size([9, 9]), 1.0)
+        >>> gaussian_kernel(1.0, size=3)[1]
+        tensor([0.1238, 0.2042, 0.1238])
+    """
+    sigma = _check_number("gaussian_kernel", "sigma", sigma, positive=True)
+    _check_dtype("gaussian_kernel", dtype)
+    if size is None:
+        radius = int(4.0 * sigma + 0.5)
+        kh = kw = 2 * radius + 1
+    else:
+        kh, kw = _pair(size, "gaussian_kernel", "size")
+        if kh < 1 or kw < 1 or kh % 2 == 0 or kw % 2 == 0:
+            raise ValueError(f"gaussian_kernel: size must be odd and positive, got {size}")
+
+    def weights(k: int) -> Tensor:  # (k,), 1-D, summing to 1
+        x = torch.arange(k, dtype=torch.float64) - k // 2
+        w = torch.exp(-0.5 * (x / sigma) ** 2)
+        return w / w.sum()
+
+    return torch.outer(weights(kh), weights(kw)).to(dtype=dtype, device=device)
+
+
+def laplacian_kernel(
+    *,
+    diagonals: bool = False,
+    dtype: torch.dtype = torch.float32,
+    device: torch.device | str | None = None,
+) -> Tensor:
+    """A 3×3 discrete Laplacian ``∂²/∂x² + ∂²/∂y²``, a second-derivative edge detector.
+
+    ``diagonals=False`` gives the 5-point stencil ``[[0, 1, 0], [1, -4, 1], [0, 1, 0]]``, the
+    sum of ``[1, -2, 1]`` along each axis: ``filter2d(image, laplacian_kernel())`` equals
+    ``scipy.ndimage.laplace(image, mode="mirror")``. ``diagonals=True`` gives the isotropic
+    8-neighbour kernel ``[[1, 1, 1], [1, -8, 1], [1, 1, 1]]``, which estimates **3 times** the
+    Laplacian (on ``x² + y²`` it gives 12, not 4). The weights sum to 0, so a flat region gives
+    0; the response changes sign across an edge. Sign: positive in the centre of a dark spot
+    (as scipy's); many texts show the negative, ``[[0, -1, 0], [-1, 4, -1], [0, -1, 0]]``.
+
+    Args:
+        diagonals: use the 8-neighbour kernel.
+        dtype: floating dtype of the kernel.
+        device: where to create it.
+
+    Returns:
+        shape ``(3, 3)``.
+
+    Example:
+        >>> laplacian_kernel()
+        tensor([[ 0.,  1.,  0.],
+                [ 1., -4.,  1.],
+                [ 0.,  1.,  0.]])
+        >>> laplacian_kernel(diagonals=True).sum().item()
+        0.0
+    """
+    _check_dtype("laplacian_kernel", dtype)
+    if diagonals:
+        kernel = torch.ones(3, 3, dtype=dtype)
+        kernel[1, 1] = -8.0
+    else:
+        kernel = torch.tensor([[0.0, 1.0, 0.0], [1.0, -4.0, 1.0], [0.0, 1.0, 0.0]], dtype=dtype)
+    return kernel.to(device)
+
+
+def sharpen_kernel(
+    amount: float = 1.0,
+    *,
+    dtype: torch.dtype = torch.float32,
+    device: torch.device | str | None = None,
+) -> Tensor:
+    """A 3×3 sharpening kernel: the identity minus ``amount`` times the 5-point Laplacian.
+
+    ``image - amount · laplace(image)`` adds back the second derivative, which steepens the
+    intensity change across edges (an overshoot on both sides). ``amount=1`` gives the classic
+    ``[[0, -1, 0], [-1, 5, -1], [0, -1, 0]]``. The weights sum to 1, so flat regions keep their
+    value; the gain at the highest frequency (a checkerboard) is ``1 + 8 amount``.
+
+    Args:
+        amount: strength, a number ``>= 0`` (0 gives the identity).
+        dtype: floating dtype of the kernel.
+        device: where to create it.
+
+    Returns:
+        shape ``(3, 3)``, summing to 1.
+
+    Example:
+        >>> sharpen_kernel()
+        tensor([[ 0., -1.,  0.],
+                [-1.,  5., -1.],
+                [ 0., -1.,  0.]])
+    """
+    amount = _check_number("sharpen_kernel", "amount", amount, positive=False)
+    if amount < 0:
+        raise ValueError(f"sharpen_kernel: amount must be >= 0, got {amount}")
+    _check_dtype("sharpen_kernel", dtype)
+    identity = torch.zeros(3, 3, dtype=torch.float64)
+    identity[1, 1] = 1.0
+    kernel = identity - amount * laplacian_kernel(dtype=torch.float64)
+    return kernel.to(dtype=dtype, device=device)
 
 
 def filter2d(image: Tensor, kernel: Tensor, *, padding: str = "reflect") -> Tensor:

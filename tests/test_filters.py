@@ -14,10 +14,14 @@ import torch
 from torch.testing import assert_close
 
 from cnnutils.filters import (
+    box_kernel,
     filter2d,
     gabor_kernel,
+    gaussian_kernel,
     gradient_magnitude_orientation,
+    laplacian_kernel,
     orientation_histogram,
+    sharpen_kernel,
     sobel_kernels,
 )
 
@@ -360,3 +364,127 @@ def test_orientation_histogram_total_is_total_magnitude():
 def test_orientation_histogram_errors(image, kwargs, error, match):
     with pytest.raises(error, match=match):
         orientation_histogram(image, **kwargs)
+
+
+# --- classic kernels: box, Gaussian, Laplacian, sharpen -------------------------------------
+
+
+@pytest.mark.parametrize("size", [1, 3, 4, (3, 5), (2, 1)])
+def test_box_kernel_matches_scipy_uniform_filter(size):
+    kernel = box_kernel(size, dtype=torch.float64)
+    kh, kw = (size, size) if isinstance(size, int) else size
+    assert kernel.shape == (kh, kw)
+    assert_close(kernel.sum(), torch.tensor(1.0, dtype=torch.float64))
+    image = random_image(15, 18, seed=20)
+    expected = ndi.uniform_filter(image.numpy(), size=(kh, kw), mode="mirror")
+    np.testing.assert_allclose(filter2d(image, kernel).numpy(), expected, rtol=1e-12, atol=1e-12)
+
+
+@pytest.mark.parametrize("sigma", [0.5, 1.0, 1.7, 3.0])
+def test_gaussian_kernel_matches_scipy_gaussian_filter(sigma):
+    kernel = gaussian_kernel(sigma, dtype=torch.float64)
+    radius = int(4.0 * sigma + 0.5)  # scipy's default truncate=4.0
+    assert kernel.shape == (2 * radius + 1, 2 * radius + 1)
+    # scipy's weights: filter a centred impulse (the kernel is symmetric, so no flip shows).
+    impulse = np.zeros((2 * radius + 1, 2 * radius + 1))
+    impulse[radius, radius] = 1.0
+    weights = ndi.gaussian_filter(impulse, sigma, mode="constant")
+    np.testing.assert_allclose(kernel.numpy(), weights, rtol=1e-12, atol=1e-15)
+    image = random_image(40, 37, seed=21)
+    expected = ndi.gaussian_filter(image.numpy(), sigma, mode="mirror")
+    np.testing.assert_allclose(filter2d(image, kernel).numpy(), expected, rtol=1e-10, atol=1e-12)
+
+
+def test_gaussian_kernel_given_size_and_separability():
+    kernel = gaussian_kernel(1.5, size=(3, 7), dtype=torch.float64)
+    assert kernel.shape == (3, 7)
+    assert_close(kernel.sum(), torch.tensor(1.0, dtype=torch.float64))
+    assert torch.linalg.matrix_rank(kernel) == 1  # an outer product of two 1-D Gaussians
+    assert_close(kernel, kernel.flip(0).flip(1))
+    assert kernel.argmax() == 1 * 7 + 3  # the centre
+
+
+@pytest.mark.parametrize("diagonals", [False, True])
+def test_laplacian_kernel(diagonals):
+    kernel = laplacian_kernel(diagonals=diagonals, dtype=torch.float64)
+    assert kernel.shape == (3, 3) and kernel.sum() == 0
+    y, x = torch.meshgrid(torch.arange(9.0), torch.arange(11.0), indexing="ij")
+    paraboloid = (x**2 + y**2).double()  # Laplacian 4 everywhere
+    inner = filter2d(paraboloid, kernel)[1:-1, 1:-1]
+    assert_close(inner, torch.full_like(inner, 12.0 if diagonals else 4.0))
+
+
+def test_laplacian_kernel_matches_scipy_laplace():
+    image = random_image(19, 23, seed=22)
+    expected = ndi.laplace(image.numpy(), mode="mirror")
+    ours = filter2d(image, laplacian_kernel(dtype=torch.float64))
+    np.testing.assert_allclose(ours.numpy(), expected, rtol=1e-12, atol=1e-12)
+
+
+@pytest.mark.parametrize("amount", [0.0, 1.0, 0.3])
+def test_sharpen_kernel_is_image_minus_laplacian(amount):
+    kernel = sharpen_kernel(amount, dtype=torch.float64)
+    assert_close(kernel.sum(), torch.tensor(1.0, dtype=torch.float64))
+    image = random_image(16, 14, seed=23)
+    expected = image.numpy() - amount * ndi.laplace(image.numpy(), mode="mirror")
+    ours = filter2d(image, kernel)
+    np.testing.assert_allclose(ours.numpy(), expected, rtol=1e-12, atol=1e-12)
+
+
+def test_sharpen_classic_values_and_checkerboard_gain():
+    assert_close(sharpen_kernel(), torch.tensor([[0, -1, 0], [-1, 5, -1], [0, -1, 0]]).float())
+    checkerboard = (-1.0) ** (torch.arange(8)[:, None] + torch.arange(8)[None, :]).double()
+    out = filter2d(checkerboard, sharpen_kernel(2.0, dtype=torch.float64), padding="circular")
+    assert_close(out, 17.0 * checkerboard)  # gain 1 + 8 amount at the highest frequency
+
+
+def test_classic_kernels_dtype_and_device():
+    for make in (
+        lambda **kw: box_kernel(3, **kw),
+        lambda **kw: gaussian_kernel(1.0, **kw),
+        lambda **kw: laplacian_kernel(**kw),
+        lambda **kw: sharpen_kernel(**kw),
+    ):
+        k = make(dtype=torch.float64, device="cpu")
+        assert k.dtype == torch.float64 and k.device.type == "cpu"
+        assert make().dtype == torch.float32
+
+
+@pytest.mark.parametrize(
+    ("call", "error", "match"),
+    [
+        (lambda: box_kernel(0), ValueError, r"box_kernel: size must be >= 1, got 0"),
+        (lambda: box_kernel(2.5), TypeError, r"box_kernel: size must be an int or a pair"),
+        (
+            lambda: box_kernel(3, dtype=torch.int64),
+            TypeError,
+            r"box_kernel: dtype must be a floating dtype, got torch.int64",
+        ),
+        (lambda: gaussian_kernel(0.0), ValueError, r"gaussian_kernel: sigma must be > 0, got 0.0"),
+        (lambda: gaussian_kernel("1"), TypeError, r"gaussian_kernel: sigma must be a number"),
+        (
+            lambda: gaussian_kernel(float("inf")),
+            ValueError,
+            r"gaussian_kernel: sigma must be finite",
+        ),
+        (
+            lambda: gaussian_kernel(1.0, size=4),
+            ValueError,
+            r"gaussian_kernel: size must be odd and positive, got 4",
+        ),
+        (
+            lambda: laplacian_kernel(dtype=torch.int32),
+            TypeError,
+            r"laplacian_kernel: dtype must be a floating dtype",
+        ),
+        (
+            lambda: sharpen_kernel(-1.0),
+            ValueError,
+            r"sharpen_kernel: amount must be >= 0, got -1.0",
+        ),
+        (lambda: sharpen_kernel(None), TypeError, r"sharpen_kernel: amount must be a number"),
+    ],
+)
+def test_classic_kernel_errors(call, error, match):
+    with pytest.raises(error, match=match):
+        call()
