@@ -17,10 +17,20 @@ from cnnutils.filters import (
 )
 from cnnutils.plotting import show_images, show_orientation_histograms
 from cnnutils.runtime import get_device, in_colab, seed_everything
+from cnnutils.volumes import (
+    ConvCost,
+    conv2d_cost,
+    untouched_indices,
+    volume_conv_animation,
+    volume_conv_frame,
+    window_taps,
+)
 
 __all__ = [
+    "ConvCost",
     "ReceptiveField",
     "conv2d",
+    "conv2d_cost",
     "conv_output_size",
     "convolve2d",
     "correlate2d",
@@ -35,5 +45,9 @@ __all__ = [
     "show_images",
     "show_orientation_histograms",
     "sobel_kernels",
+    "untouched_indices",
+    "volume_conv_animation",
+    "volume_conv_frame",
+    "window_taps",
 ]
 __version__ = "0.1.0"
