@@ -1,5 +1,6 @@
 """cnnutils: the code behind the CNN lecture book, one module per lecture concept."""
 
+from cnnutils.animation import sliding_window_animation
 from cnnutils.conv import (
     ReceptiveField,
     conv2d,
@@ -26,10 +27,14 @@ from cnnutils.data import (
     stratified_split,
 )
 from cnnutils.filters import (
+    box_kernel,
     filter2d,
     gabor_kernel,
+    gaussian_kernel,
     gradient_magnitude_orientation,
+    laplacian_kernel,
     orientation_histogram,
+    sharpen_kernel,
     sobel_kernels,
 )
 from cnnutils.models import (
@@ -56,6 +61,7 @@ from cnnutils.volumes import (
     volume_conv_frame,
     window_taps,
 )
+from cnnutils.widgets import conv_explorer, render_convolution
 
 __all__ = [
     "ConvCost",
@@ -65,10 +71,12 @@ __all__ = [
     "ImageDataset",
     "LeNet5",
     "ReceptiveField",
+    "box_kernel",
     "channel_stats",
     "confusion_matrix",
     "conv2d",
     "conv2d_cost",
+    "conv_explorer",
     "conv_output_size",
     "convolve2d",
     "correlate2d",
@@ -76,9 +84,11 @@ __all__ = [
     "filter2d",
     "fit",
     "gabor_kernel",
+    "gaussian_kernel",
     "get_device",
     "gradient_magnitude_orientation",
     "in_colab",
+    "laplacian_kernel",
     "lenet5",
     "load_cifar10",
     "load_digits",
@@ -96,9 +106,12 @@ __all__ = [
     "random_flip",
     "random_shift",
     "receptive_field",
+    "render_convolution",
     "seed_everything",
+    "sharpen_kernel",
     "show_images",
     "show_orientation_histograms",
+    "sliding_window_animation",
     "sobel_kernels",
     "stratified_split",
     "untouched_indices",
