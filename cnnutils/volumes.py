@@ -299,6 +299,7 @@ class _VolumeConvDrawing:
         widths = [wp] * self.c_in + [wo] * self.c_out
         # Height of the tallest grid sets the scale; about 0.32 inch per cell, within 10 × 4.
         unit = min(0.32, 9.6 / (sum(widths) + len(widths)), 3.2 / max(hp, ho))
+        unit = max(1, int(unit * dpi)) / dpi  # whole pixels per cell: crisper, smaller PNGs
         fig = Figure(
             figsize=(unit * (sum(widths) + len(widths)) + 0.3, unit * max(hp, ho) + 1.0),
             dpi=dpi,
@@ -325,7 +326,7 @@ class _VolumeConvDrawing:
                             "0",
                             ha="center",
                             va="center",
-                            fontsize=7,
+                            fontsize=9,
                             color="#737373",
                         )
             self.in_cells.append(cells)
@@ -335,7 +336,7 @@ class _VolumeConvDrawing:
             if ph or pw:  # the outline of the real input, inside the padding
                 ax.add_patch(Rectangle((0, 0), w, h, fill=False, edgecolor="#08519c", lw=1.2))
             self._frame(ax, (-ph, h + ph), (-pw, w + pw))
-            ax.set_title(f"input ch. {c + 1}/{self.c_in}", fontsize=9)
+            ax.set_title(f"input ch. {c + 1}/{self.c_in}", fontsize=11)
         for o, ax in enumerate(axes[self.c_in :]):
             cells = {}
             for i in range(ho):
@@ -346,13 +347,13 @@ class _VolumeConvDrawing:
                     cells[(i, j)] = rect
             self.out_cells.append(cells)
             self._frame(ax, (0, ho), (0, wo))
-            ax.set_title(f"filter {o + 1} → map {o + 1}", fontsize=9)
+            ax.set_title(f"filter {o + 1}: map", fontsize=11)
         self.fig, self.axes = fig, axes
-        self.title = fig.suptitle("", fontsize=10)
+        self.title = fig.suptitle("", fontsize=12)
         fig.supxlabel(
             "orange: read now · darker blue: read before · light blue: not read yet"
             + (" · 0: zero padding" if ph or pw else ""),
-            fontsize=8,
+            fontsize=10,
         )
 
     @staticmethod
@@ -390,9 +391,10 @@ class _VolumeConvDrawing:
                 rect.set_edgecolor("#252525" if index == frame else "#969696")
         kh, kw = self.kernel
         self.title.set_text(
-            f"output ({i}, {j}) of {self.out_size[0]}×{self.out_size[1]}: each filter "
-            f"sums {self.c_in}×{kh}×{kw} products · stride {_fmt(self.stride)}, "
-            f"padding {_fmt(self.padding)}, dilation {_fmt(self.dilation)}"
+            f"output ({i}, {j}) of {self.out_size[0]}×{self.out_size[1]}: "
+            f"{self.c_out} filter{'s' if self.c_out > 1 else ''} of {self.c_in}×{kh}×{kw} · "
+            f"stride {_fmt(self.stride)} · padding {_fmt(self.padding)} · "
+            f"dilation {_fmt(self.dilation)}"
         )
         return []
 
@@ -483,7 +485,7 @@ def volume_conv_animation(
     dilation: int | tuple[int, int] = 1,
     out_channels: int = 1,
     interval: int = 700,
-    dpi: float = 64,
+    dpi: float = 60,
 ) -> FuncAnimation:
     """A convolution layer sliding over a multi-channel volume, one frame per output position.
 
