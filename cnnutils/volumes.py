@@ -347,7 +347,7 @@ class _VolumeConvDrawing:
                     cells[(i, j)] = rect
             self.out_cells.append(cells)
             self._frame(ax, (0, ho), (0, wo))
-            ax.set_title(f"filter {o + 1}: map", fontsize=11)
+            ax.set_title(f"map {o + 1}", fontsize=11)
         self.fig, self.axes = fig, axes
         self.title = fig.suptitle("", fontsize=12)
         fig.supxlabel(
@@ -424,8 +424,8 @@ def volume_conv_frame(
     ``kH × kW`` taps are the orange cells, in every channel (a filter spans the full depth),
     and the cells in between are the dilation gaps. Input cells read by earlier positions are a
     darker blue, so cells that stay light at the last frame are never read (see
-    :func:`untouched_indices`). On the right, one output map per filter fills in up to
-    ``position``; the current cell is outlined in black.
+    :func:`untouched_indices`). On the right, one output map per filter ("map 1", ...) fills
+    in up to ``position``; the current cell is outlined in black.
 
     Args:
         in_channels: ``C_in``; ``in_channels + out_channels <= 8``.
