@@ -2,12 +2,13 @@
 
 :func:`render_convolution` does the work and is what tests and static pages call;
 :func:`conv_explorer` only wires controls to it. The shells use APIs that ipywidgets 7.x
-(Colab) and 8.x share: ``Dropdown``, ``IntSlider``, ``HBox``/``VBox`` and
-``interactive_output``. ipywidgets is imported when an explorer is built, not with this module.
+(Colab) and 8.x share: ``Dropdown``, ``IntSlider``, ``Image``, ``HBox``/``VBox`` and
+``observe``. ipywidgets is imported when an explorer is built, not with this module.
 """
 
 from __future__ import annotations
 
+import io
 from collections.abc import Callable
 from functools import lru_cache
 from typing import TYPE_CHECKING
@@ -204,6 +205,12 @@ def render_convolution(
     return fig
 
 
+def _png(fig: Figure) -> bytes:
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png")
+    return buffer.getvalue()
+
+
 def conv_explorer(
     image_name: str = "camera",
     kernel_name: str = "sharpen",
@@ -215,9 +222,10 @@ def conv_explorer(
     """An interactive explorer: pick a photo, a kernel, a stride and a padding; see the output.
 
     A thin shell: two dropdowns and two sliders whose values are passed to ``render`` (by
-    default :func:`render_convolution`) each time one changes; the returned figure is displayed
-    in an ``Output`` widget. Needs a live kernel (Jupyter, Colab); a static page shows only
-    the widget's text.
+    default :func:`render_convolution`) each time one changes; the returned figure is shown as
+    a PNG in an ``Image`` widget. (An ``Image`` rather than an ``Output`` widget: nothing is
+    printed or captured, so the explorer behaves the same in Jupyter, on Colab, under nbclient
+    and in tests.) Needs a live kernel; a static page shows only the widget's text.
 
     Args:
         image_name: the photo shown first, one of :data:`IMAGE_NAMES`.
@@ -228,17 +236,17 @@ def conv_explorer(
             returns the figure to show.
 
     Returns:
-        ``VBox([HBox([photo, kernel]), HBox([stride, padding]), output])``.
+        ``VBox([HBox([photo, kernel]), HBox([stride, padding]), image])``; ``image.value``
+        holds the PNG bytes of the current figure.
 
     Example:
-        >>> import contextlib, io
-        >>> with contextlib.redirect_stdout(io.StringIO()):  # no front end: display() prints
-        ...     explorer = conv_explorer(render=lambda **kw: Figure())
+        >>> explorer = conv_explorer(render=lambda **kw: Figure(figsize=(1, 1)))
         >>> [c.description for c in explorer.children[0].children + explorer.children[1].children]
         ['photo', 'kernel', 'stride', 'padding']
+        >>> bytes(explorer.children[2].value[:4])
+        b'\\x89PNG'
     """
     import ipywidgets as widgets
-    from IPython.display import display
 
     if image_name not in IMAGE_NAMES:
         raise ValueError(
@@ -262,15 +270,19 @@ def conv_explorer(
         "stride": widgets.IntSlider(value=stride, min=1, max=4, description="stride"),
         "padding": widgets.IntSlider(value=padding, min=0, max=8, description="padding"),
     }
+    image = widgets.Image(format="png")
 
-    def show(**values: object) -> None:
-        display(render(**values))
+    def update(change: object = None) -> None:
+        values = {name: control.value for name, control in controls.items()}
+        image.value = _png(render(**values))
 
-    output = widgets.interactive_output(show, controls)
+    for control in controls.values():
+        control.observe(update, names="value")
+    update()
     return widgets.VBox(
         [
             widgets.HBox([controls["image_name"], controls["kernel_name"]]),
             widgets.HBox([controls["stride"], controls["padding"]]),
-            output,
+            image,
         ]
     )
