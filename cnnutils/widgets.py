@@ -192,7 +192,9 @@ def render_convolution(
     if kh * kw <= 25:
         for (r, c), value in np.ndenumerate(kernel):
             label = f"{value:.0f}" if float(value).is_integer() else f"{value:.2f}"
-            ax_kernel.text(c, r, label, ha="center", va="center", fontsize=9)
+            dark = abs(value) > 0.6 * top  # white text on the darkest cells
+            color = "white" if dark else "black"
+            ax_kernel.text(c, r, label, ha="center", va="center", fontsize=9, color=color)
     ax_kernel.set_title(kernel_name if "×" in kernel_name else f"{kernel_name}, {kh}×{kw}")
     if signed:
         limit = float(np.percentile(np.abs(out), 99)) or 1.0
