@@ -93,7 +93,7 @@ def execute(path: Path) -> float:
         timeout=CELL_TIMEOUT_S,
         kernel_name="python3",
         resources={"metadata": {"path": str(path.parent)}},
-        store_widget_state=False,
+        store_widget_state=True,  # needed by Output widgets; sync() then drops the state
     )
     start = time.perf_counter()
     client.execute()
