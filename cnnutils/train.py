@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import os
 import time
 from collections.abc import Callable
 
@@ -111,7 +112,8 @@ def fit(
 
     Each epoch visits the training images once in a random order, in batches of
     ``batch_size`` (the last, smaller batch is kept), and after each epoch evaluates on
-    ``val``. A ``tqdm.auto`` bar shows the epochs (``TQDM_DISABLE=1`` silences it).
+    ``val``. A ``tqdm.auto`` bar shows the epochs (``TQDM_DISABLE=1`` in the environment
+    silences it, in notebooks too).
 
     Args:
         model: a classifier mapping ``(N, C, H, W)`` to ``(N, num_classes)`` logits; it is moved
@@ -184,8 +186,7 @@ def fit(
     generator = torch.Generator().manual_seed(seed)
     history = History()
     start = time.perf_counter()
-    quiet = {} if progress else {"disable": True}  # else tqdm's default: TQDM_DISABLE honoured
-    bar = tqdm(range(epochs), desc="epochs", leave=False, **quiet)
+    bar = tqdm(range(epochs), desc="epochs", leave=False, disable=_quiet(progress))
     for _ in bar:
         model.train()
         loss_sum, correct = torch.zeros((), device=device), torch.zeros((), device=device)
@@ -431,6 +432,13 @@ def _to_device(data: ImageDataset, device: torch.device, memory_format) -> tuple
     if memory_format is torch.channels_last:
         x = x.contiguous(memory_format=torch.channels_last)
     return x, data.y.to(device)
+
+
+def _quiet(progress: bool) -> bool:
+    """Whether to hide the bar: on request, or when ``TQDM_DISABLE`` is set. tqdm reads that
+    variable itself, but its notebook bar (what ``tqdm.auto`` picks in Jupyter) ignores it."""
+    flag = os.environ.get("TQDM_DISABLE", "").strip().lower()
+    return not progress or flag not in ("", "0", "false", "no")
 
 
 def _check_model(model: object, func: str) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import math
 
 import matplotlib.pyplot as plt
@@ -10,6 +11,7 @@ import torch
 import torch.nn.functional as F
 from matplotlib.figure import Figure
 from torch import nn
+from tqdm.std import tqdm as tqdm_std
 
 from cnnutils.data import ImageDataset, load_mnist, make_shapes, random_shift
 from cnnutils.models import lenet5
@@ -128,6 +130,28 @@ def test_progress_bar_is_quiet_in_tests(shapes, capsys):
     run(shapes[0], None, epochs=1, progress=True)
     captured = capsys.readouterr()
     assert captured.out == "" and captured.err == ""
+
+
+@pytest.mark.parametrize(
+    ("progress", "env", "shown"),
+    [(True, "", True), (True, "0", True), (True, "1", False), (True, "True", False),
+     (False, "", False)],
+)  # fmt: skip
+def test_progress_bar_honours_tqdm_disable_even_in_notebooks(monkeypatch, progress, env, shown):
+    """tqdm.notebook ignores TQDM_DISABLE, so fit passes disable= itself."""
+    import cnnutils.train
+
+    seen = []
+
+    def fake_tqdm(iterable, **kwargs):
+        seen.append(kwargs["disable"])
+        return tqdm_std(iterable, **kwargs, file=io.StringIO())
+
+    monkeypatch.setenv("TQDM_DISABLE", env)
+    monkeypatch.setattr(cnnutils.train, "tqdm", fake_tqdm)
+    data = ImageDataset(torch.zeros(4, 1, 32, 32), torch.tensor([0, 1, 0, 1]), ("0", "1"))
+    run(data, None, epochs=1, progress=progress)
+    assert seen == [not shown]
 
 
 def test_evaluate_and_predict_match_a_manual_computation(shapes):
