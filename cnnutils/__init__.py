@@ -1,6 +1,6 @@
 """cnnutils: the code behind the CNN lecture book, one module per lecture concept."""
 
-from cnnutils.animation import sliding_window_animation
+from cnnutils.animation import animation_html, sliding_window_animation
 from cnnutils.conv import (
     ReceptiveField,
     conv2d,
@@ -71,6 +71,7 @@ __all__ = [
     "ImageDataset",
     "LeNet5",
     "ReceptiveField",
+    "animation_html",
     "box_kernel",
     "channel_stats",
     "confusion_matrix",

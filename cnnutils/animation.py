@@ -3,11 +3,14 @@
 :func:`sliding_window_animation` returns a :class:`matplotlib.animation.FuncAnimation` of a
 cross-correlation (what ``torch.nn.functional.conv2d`` and :func:`cnnutils.conv.conv2d`
 compute), one frame per output position. It builds its figure without ``pyplot``, so nothing is
-left for the inline backend to show a second time; on a static site, embed
-``anim.to_jshtml()`` with ``IPython.display.HTML``: it plays without a kernel.
+left for the inline backend to show a second time. :func:`animation_html` turns any animation
+into HTML that plays without a kernel and without a network; show it with
+``IPython.display.HTML``.
 """
 
 from __future__ import annotations
+
+import re
 
 import numpy as np
 import torch
@@ -17,11 +20,57 @@ from matplotlib.patches import Rectangle
 
 from cnnutils.conv import conv2d
 
-__all__ = ["sliding_window_animation"]
+__all__ = ["animation_html", "sliding_window_animation"]
 
 _WINDOW = "tab:orange"
 _OUTPUT = "tab:blue"
 _PAD = "0.88"  # grey of the zero-padding cells
+
+# matplotlib's JS-HTML player draws its buttons with Font Awesome 4 from a CDN, which an offline
+# site cannot reach (and which leaks readers' visits). Draw the same buttons with plain glyphs.
+_CDN_STYLESHEET = re.compile(r"<link\s+rel=\"stylesheet\"\s+href=\"https?://[^\"]*\">\s*")
+_BUTTON_GLYPHS = {  # glyphs that common fonts (DejaVu Sans, Arial, Segoe) all have
+    "fa-minus": "\u2212",
+    "fa-fast-backward": "|\u25c0\u25c0",
+    "fa-step-backward": "|\u25c0",
+    "fa-play.fa-flip-horizontal": "\u25c0",
+    "fa-pause": "\u275a\u275a",
+    "fa-play:not(.fa-flip-horizontal)": "\u25b6",
+    "fa-step-forward": "\u25b6|",
+    "fa-fast-forward": "\u25b6\u25b6|",
+    "fa-plus": "+",
+}
+_BUTTON_STYLE = "<style>\n" + "\n".join(
+    f'.anim-buttons i.fa.{cls}::before {{content: "{glyph}"; font-family: sans-serif; '
+    "font-style: normal; font-weight: normal;}"
+    for cls, glyph in _BUTTON_GLYPHS.items()
+) + "\n.anim-buttons i.fa.fa-flip-horizontal {transform: none;}\n</style>\n"
+
+
+def animation_html(animation: FuncAnimation, **kwargs: object) -> str:
+    """The animation as self-contained HTML: frames, player and buttons, no external requests.
+
+    ``animation.to_jshtml(**kwargs)`` with matplotlib's Font Awesome stylesheet (loaded from a
+    CDN) replaced by an inline style that draws the player's buttons with Unicode glyphs, so
+    the player works the same in Jupyter, on Colab and on a site read offline.
+
+    Args:
+        animation: any matplotlib animation.
+        **kwargs: passed to :meth:`~matplotlib.animation.Animation.to_jshtml`
+            (``fps``, ``embed_frames``, ``default_mode``).
+
+    Example:
+        >>> anim = sliding_window_animation(torch.arange(9.0).reshape(3, 3), torch.ones(2, 2))
+        >>> html = animation_html(anim)
+        >>> "https://" in html, html.count("data:image/png")
+        (False, 4)
+    """
+    if not isinstance(animation, FuncAnimation):
+        raise TypeError(
+            f"animation_html: animation must be a matplotlib FuncAnimation, "
+            f"got {type(animation).__name__}"
+        )
+    return _CDN_STYLESHEET.sub(_BUTTON_STYLE, animation.to_jshtml(**kwargs), count=1)
 
 
 def _as_matrix(value: object, name: str) -> np.ndarray:

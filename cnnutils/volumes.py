@@ -492,7 +492,8 @@ def volume_conv_animation(
     Each frame is :func:`volume_conv_frame` at the next output position (row-major), so the
     animation has ``H_out W_out`` frames. The figure is built without ``pyplot``: nothing
     extra is displayed in a notebook. Show it with
-    ``IPython.display.HTML(anim.to_jshtml())``; every frame is a PNG in that HTML, so keep the
+    ``IPython.display.HTML(cnnutils.animation.animation_html(anim))`` (plays offline, no
+    kernel); every frame is a PNG in that HTML, so keep the
     volume small (a few channels of at most about 9×9 and 16 frames).
 
     Args:

@@ -11,7 +11,7 @@ import torch
 import torch.nn.functional as F
 from matplotlib.animation import FuncAnimation
 
-from cnnutils.animation import sliding_window_animation
+from cnnutils.animation import animation_html, sliding_window_animation
 from cnnutils.conv import conv2d
 
 # Animations that are only inspected, never rendered, make matplotlib warn when collected.
@@ -148,3 +148,19 @@ def test_plays_as_javascript_html_without_pyplot():
 def test_errors(image, kernel, kwargs, error, match):
     with pytest.raises(error, match=match):
         sliding_window_animation(image, kernel, **kwargs)
+
+
+def test_animation_html_is_self_contained():
+    anim = sliding_window_animation(torch.arange(12.0).reshape(3, 4), torch.ones(2, 2))
+    raw = anim.to_jshtml()
+    assert "https://" in raw  # matplotlib's player links Font Awesome from a CDN ...
+    html = animation_html(anim)
+    assert "https://" not in html and "http://" not in html  # ... ours does not
+    assert html.count("data:image/png") == 6  # one frame per output position, 2 x 3
+    for icon in ("fa-minus", "fa-pause", "fa-step-forward", "fa-fast-backward", "fa-plus"):
+        assert f"i.fa.{icon}::before" in html, icon
+
+
+def test_animation_html_rejects_other_objects():
+    with pytest.raises(TypeError, match="animation_html: animation must be a matplotlib"):
+        animation_html("<html>")
