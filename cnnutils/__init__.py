@@ -26,6 +26,7 @@ from cnnutils.data import (
     random_shift,
     stratified_split,
 )
+from cnnutils.equivariance import equivariance_error, invariance_error, shift
 from cnnutils.filters import (
     box_kernel,
     filter2d,
@@ -37,6 +38,7 @@ from cnnutils.filters import (
     sharpen_kernel,
     sobel_kernels,
 )
+from cnnutils.locally_connected import LocallyConnected2d, locally_connected2d
 from cnnutils.models import (
     LeNet5,
     lenet5,
@@ -70,6 +72,7 @@ __all__ = [
     "History",
     "ImageDataset",
     "LeNet5",
+    "LocallyConnected2d",
     "ReceptiveField",
     "animation_html",
     "box_kernel",
@@ -81,6 +84,7 @@ __all__ = [
     "conv_output_size",
     "convolve2d",
     "correlate2d",
+    "equivariance_error",
     "evaluate",
     "filter2d",
     "fit",
@@ -89,6 +93,7 @@ __all__ = [
     "get_device",
     "gradient_magnitude_orientation",
     "in_colab",
+    "invariance_error",
     "laplacian_kernel",
     "lenet5",
     "load_cifar10",
@@ -96,6 +101,7 @@ __all__ = [
     "load_fashion_mnist",
     "load_mnist",
     "load_photos",
+    "locally_connected2d",
     "make_shapes",
     "orientation_histogram",
     "pca_colour_basis",
@@ -110,6 +116,7 @@ __all__ = [
     "render_convolution",
     "seed_everything",
     "sharpen_kernel",
+    "shift",
     "show_images",
     "show_orientation_histograms",
     "sliding_window_animation",
