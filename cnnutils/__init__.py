@@ -39,11 +39,28 @@ from cnnutils.filters import (
     sobel_kernels,
 )
 from cnnutils.locally_connected import LocallyConnected2d, locally_connected2d
+from cnnutils.lrn import LocalResponseNorm, local_response_norm
 from cnnutils.models import (
+    AlexNet,
     LeNet5,
+    alexnet,
     lenet5,
 )
 from cnnutils.plotting import show_images, show_orientation_histograms
+from cnnutils.pooling import (
+    MaxPool2d,
+    MaxPoolCache,
+    adaptive_avg_pool2d,
+    avg_pool2d,
+    disk_footprint,
+    disk_pool2d,
+    global_avg_pool2d,
+    global_max_pool2d,
+    max_pool2d,
+    max_pool2d_backward,
+    max_pool2d_forward,
+    pool_output_size,
+)
 from cnnutils.runtime import get_device, in_colab, seed_everything
 from cnnutils.train import (
     Evaluation,
@@ -66,15 +83,22 @@ from cnnutils.volumes import (
 from cnnutils.widgets import conv_explorer, render_convolution
 
 __all__ = [
+    "AlexNet",
     "ConvCost",
     "DataSplit",
     "Evaluation",
     "History",
     "ImageDataset",
     "LeNet5",
+    "LocalResponseNorm",
     "LocallyConnected2d",
+    "MaxPool2d",
+    "MaxPoolCache",
     "ReceptiveField",
+    "adaptive_avg_pool2d",
+    "alexnet",
     "animation_html",
+    "avg_pool2d",
     "box_kernel",
     "channel_stats",
     "confusion_matrix",
@@ -84,6 +108,8 @@ __all__ = [
     "conv_output_size",
     "convolve2d",
     "correlate2d",
+    "disk_footprint",
+    "disk_pool2d",
     "equivariance_error",
     "evaluate",
     "filter2d",
@@ -91,6 +117,8 @@ __all__ = [
     "gabor_kernel",
     "gaussian_kernel",
     "get_device",
+    "global_avg_pool2d",
+    "global_max_pool2d",
     "gradient_magnitude_orientation",
     "in_colab",
     "invariance_error",
@@ -101,13 +129,18 @@ __all__ = [
     "load_fashion_mnist",
     "load_mnist",
     "load_photos",
+    "local_response_norm",
     "locally_connected2d",
     "make_shapes",
+    "max_pool2d",
+    "max_pool2d_backward",
+    "max_pool2d_forward",
     "orientation_histogram",
     "pca_colour_basis",
     "pca_colour_jitter",
     "plot_confusion_matrix",
     "plot_history",
+    "pool_output_size",
     "predict",
     "random_crop",
     "random_flip",
