@@ -76,6 +76,37 @@ def _pair(value: object, name: str, fn: str, minimum: int) -> tuple[int, int]:
     return pair
 
 
+def _check_tensors(fn: str, x: object, weight: object, bias: object, weight_layout: str) -> None:
+    """Check the tensors of a convolution-like layer: types, ranks, dtypes, devices.
+
+    ``x`` must be 4-D (the callers unsqueeze an unbatched input first); ``weight`` must have as
+    many dimensions as ``weight_layout`` names, e.g. ``"(C_out, C_in // groups, kH, kW)"``.
+    """
+    for name, value in (("x", x), ("weight", weight)):
+        if not isinstance(value, Tensor):
+            raise TypeError(f"{fn}: {name} must be a torch.Tensor, got {type(value).__name__}")
+    if bias is not None and not isinstance(bias, Tensor):
+        raise TypeError(f"{fn}: bias must be a torch.Tensor or None, got {type(bias).__name__}")
+    if x.dim() != 4:
+        raise ValueError(
+            f"{fn}: x must be 4-D (N, C_in, H, W) or 3-D (C_in, H, W), got shape {tuple(x.shape)}"
+        )
+    weight_dim = weight_layout.count(",") + 1
+    if weight.dim() != weight_dim:
+        raise ValueError(
+            f"{fn}: weight must be {weight_dim}-D {weight_layout}, got shape {tuple(weight.shape)}"
+        )
+    if not x.dtype.is_floating_point:
+        raise TypeError(f"{fn}: x must have a floating-point dtype, got {x.dtype}")
+    for name, value in (("weight", weight), ("bias", bias)):
+        if value is None:
+            continue
+        if value.dtype != x.dtype:
+            raise ValueError(f"{fn}: {name} must have x's dtype {x.dtype}, got {value.dtype}")
+        if value.device != x.device:
+            raise ValueError(f"{fn}: {name} must be on x's device {x.device}, got {value.device}")
+
+
 def _check_conv2d_args(
     x: object,
     weight: object,
@@ -90,29 +121,7 @@ def _check_conv2d_args(
     fn = "conv2d"
     if not isinstance(method, str) or method not in _METHODS:
         raise ValueError(f"{fn}: method must be one of {_METHODS}, got {method!r}")
-    for name, value in (("x", x), ("weight", weight)):
-        if not isinstance(value, Tensor):
-            raise TypeError(f"{fn}: {name} must be a torch.Tensor, got {type(value).__name__}")
-    if bias is not None and not isinstance(bias, Tensor):
-        raise TypeError(f"{fn}: bias must be a torch.Tensor or None, got {type(bias).__name__}")
-    if x.dim() != 4:
-        raise ValueError(
-            f"{fn}: x must be 4-D (N, C_in, H, W) or 3-D (C_in, H, W), got shape {tuple(x.shape)}"
-        )
-    if weight.dim() != 4:
-        raise ValueError(
-            f"{fn}: weight must be 4-D (C_out, C_in // groups, kH, kW), "
-            f"got shape {tuple(weight.shape)}"
-        )
-    if not x.dtype.is_floating_point:
-        raise TypeError(f"{fn}: x must have a floating-point dtype, got {x.dtype}")
-    for name, value in (("weight", weight), ("bias", bias)):
-        if value is None:
-            continue
-        if value.dtype != x.dtype:
-            raise ValueError(f"{fn}: {name} must have x's dtype {x.dtype}, got {value.dtype}")
-        if value.device != x.device:
-            raise ValueError(f"{fn}: {name} must be on x's device {x.device}, got {value.device}")
+    _check_tensors(fn, x, weight, bias, "(C_out, C_in // groups, kH, kW)")
 
     if not _is_int(groups):
         raise TypeError(f"{fn}: groups must be an int, got {groups!r}")

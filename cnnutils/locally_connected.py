@@ -21,7 +21,7 @@ import math
 import torch
 from torch import Tensor, nn
 
-from cnnutils.conv import _is_int, _pair, conv_output_size
+from cnnutils.conv import _check_tensors, _is_int, _pair, conv_output_size
 
 __all__ = ["LocallyConnected2d", "locally_connected2d"]
 
@@ -31,29 +31,7 @@ def _check_args(
 ) -> tuple[tuple[int, int], tuple[int, int], tuple[int, int]]:
     """Check every argument of :func:`locally_connected2d`; return stride, padding, out size."""
     fn = "locally_connected2d"
-    for name, value in (("x", x), ("weight", weight)):
-        if not isinstance(value, Tensor):
-            raise TypeError(f"{fn}: {name} must be a torch.Tensor, got {type(value).__name__}")
-    if bias is not None and not isinstance(bias, Tensor):
-        raise TypeError(f"{fn}: bias must be a torch.Tensor or None, got {type(bias).__name__}")
-    if x.dim() != 4:
-        raise ValueError(
-            f"{fn}: x must be 4-D (N, C_in, H, W) or 3-D (C_in, H, W), got shape {tuple(x.shape)}"
-        )
-    if weight.dim() != 6:
-        raise ValueError(
-            f"{fn}: weight must be 6-D (H_out, W_out, C_out, C_in, kH, kW), "
-            f"got shape {tuple(weight.shape)}"
-        )
-    if not x.dtype.is_floating_point:
-        raise TypeError(f"{fn}: x must have a floating-point dtype, got {x.dtype}")
-    for name, value in (("weight", weight), ("bias", bias)):
-        if value is None:
-            continue
-        if value.dtype != x.dtype:
-            raise ValueError(f"{fn}: {name} must have x's dtype {x.dtype}, got {value.dtype}")
-        if value.device != x.device:
-            raise ValueError(f"{fn}: {name} must be on x's device {x.device}, got {value.device}")
+    _check_tensors(fn, x, weight, bias, "(H_out, W_out, C_out, C_in, kH, kW)")
     stride = _pair(stride, "stride", fn, 1)
     padding = _pair(padding, "padding", fn, 0)
     h_w, w_w, c_out, _, kh, kw = weight.shape
