@@ -219,19 +219,12 @@ def _maximum(slices: list[Tensor]) -> Tensor:
 def _max_with_switches(x: Tensor, g: _Geometry) -> tuple[Tensor, Tensor]:
     """Values and switches: flat input index ``h W + w`` of each window's maximum, or -1."""
     slices = _slices(_pad(x, g.padding, -math.inf), g)
-    out = _maximum(slices)
-    # Which tap won: walk the taps backwards, so the first tap equal to the maximum is the
-    # last one written (ties: first in row-major order). The last tap wins if no other does.
-    # uint8 holds up to 256 taps.
-    tap_dtype = torch.uint8 if len(slices) <= 256 else torch.int64
-    last = len(slices) - 1
-    tap = torch.full(out.shape, last, dtype=tap_dtype, device=x.device)  # (N, C, Ho, Wo)
-    hit = torch.empty(out.shape, dtype=torch.bool, device=x.device)
-    for t in range(last - 1, -1, -1):
-        torch.eq(slices[t], out, out=hit)
-        tap.masked_fill_(hit, t)
+    # One copy of the T slices side by side, then one reduction over them: values, and which
+    # tap won. torch.max(dim) returns the first maximum on ties, i.e. the first in row-major
+    # window order, as F.max_pool2d does on the CPU.
+    out, tap = torch.stack(slices).max(dim=0)  # (N, C, Ho, Wo) each
     nan = torch.isnan(out)
-    if nan.any():  # a NaN equals nothing; PyTorch's switch points at the window's last NaN
+    if nan.any():  # PyTorch's switch points at the window's last NaN
         for t, view in enumerate(slices):
             tap.masked_fill_(nan & torch.isnan(view), t)
     # tap -> flat position in the input plane: the window's corner plus the tap's offset
@@ -245,11 +238,10 @@ def _max_with_switches(x: Tensor, g: _Geometry) -> tuple[Tensor, Tensor]:
         torch.arange(ho, device=x.device).view(ho, 1) * (sh * w)
         + torch.arange(wo, device=x.device) * sw
     )  # (Ho, Wo)
-    indices = torch.take(offsets, tap.long()) + corner  # (N, C, Ho, Wo)
+    indices = torch.take(offsets, tap) + corner  # (N, C, Ho, Wo)
     # A padded tap (-inf) can only win a window whose maximum is -inf: find those and give
     # the ones that won in the padding no switch.
     if any(g.padding) and bool((out == -math.inf).any()):
-        tap = tap.long()
         rows = (
             torch.arange(ho, device=x.device).view(ho, 1) * sh
             + offsets.new_tensor([r for r, _ in g.taps])[tap]
