@@ -13,37 +13,18 @@ from __future__ import annotations
 
 import argparse
 import os
-import statistics
 import time
-from collections.abc import Callable
 
 import numpy as np
 import scipy.signal
 import torch
 import torch.nn.functional as F
+from _timing import interleaved
 
 from cnnutils.conv import conv2d
 
 KERNEL_SIZES = (3, 5, 7, 9, 11, 15, 19, 23, 27, 31)
 MAX_COLUMNS_BYTES = 2**28  # skip the unfold method where its column matrix would exceed 256 MiB
-
-
-def interleaved(fns: dict[str, Callable[[], object]], rounds: int = 7, block: float = 0.04):
-    """Median seconds per call of each function, timed in interleaved rounds."""
-    numbers = {}
-    for name, fn in fns.items():  # warm up, and choose calls per round to fill ``block``
-        fn()
-        start = time.perf_counter()
-        fn()
-        numbers[name] = max(1, int(block / max(time.perf_counter() - start, 1e-7)))
-    times: dict[str, list[float]] = {name: [] for name in fns}
-    for _ in range(rounds):
-        for name, fn in fns.items():
-            start = time.perf_counter()
-            for _ in range(numbers[name]):
-                fn()
-            times[name].append((time.perf_counter() - start) / numbers[name])
-    return {name: statistics.median(ts) for name, ts in times.items()}
 
 
 def fmt(seconds: float) -> str:

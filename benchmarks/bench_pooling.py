@@ -12,15 +12,14 @@ from __future__ import annotations
 
 import argparse
 import os
-import statistics
 import time
-from collections.abc import Callable
 
 import numpy as np
 import scipy
 import scipy.ndimage
 import torch
 import torch.nn.functional as F
+from _timing import interleaved
 
 from cnnutils.pooling import (
     avg_pool2d,
@@ -30,24 +29,6 @@ from cnnutils.pooling import (
     max_pool2d_backward,
     max_pool2d_forward,
 )
-
-
-def interleaved(fns: dict[str, Callable[[], object]], rounds: int = 9, block: float = 0.05):
-    """Median seconds per call of each function, timed in interleaved rounds."""
-    numbers = {}
-    for name, fn in fns.items():  # warm up, and choose calls per round to fill ``block``
-        fn()
-        start = time.perf_counter()
-        fn()
-        numbers[name] = max(1, int(block / max(time.perf_counter() - start, 1e-7)))
-    times: dict[str, list[float]] = {name: [] for name in fns}
-    for _ in range(rounds):
-        for name, fn in fns.items():
-            start = time.perf_counter()
-            for _ in range(numbers[name]):
-                fn()
-            times[name].append((time.perf_counter() - start) / numbers[name])
-    return {name: statistics.median(ts) for name, ts in times.items()}
 
 
 def fmt(seconds: float) -> str:
@@ -78,7 +59,9 @@ def bench_alexnet_max_pool() -> None:
             "bwd ours": lambda: max_pool2d_backward(grad, cache),
             "fwd+bwd torch": fwd_bwd(F.max_pool2d),
             "fwd+bwd ours": fwd_bwd(max_pool2d),
-        }
+        },
+        rounds=9,
+        block=0.05,
     )
     print("| pass | F.max_pool2d | cnnutils | cnnutils / torch |")
     print("|---|---|---|---|")
@@ -107,6 +90,7 @@ def bench_other_pools() -> None:
             "avg 3×3 s2 p1 ours": lambda: avg_pool2d(x, 3, 2, 1),
         },
         rounds=7,
+        block=0.05,
     )
     print("| pool | torch | cnnutils | ratio |")
     print("|---|---|---|---|")
@@ -128,6 +112,7 @@ def bench_disk() -> None:
             ),
         },
         rounds=5,
+        block=0.05,
     )
     ratio = t["disk_pool2d"] / t["scipy maximum_filter"]
     print(f"disk_pool2d {fmt(t['disk_pool2d'])}, scipy {fmt(t['scipy maximum_filter'])}, "
