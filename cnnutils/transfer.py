@@ -608,7 +608,7 @@ def load_pretrained(
         name: a torchvision classification model, e.g. ``"alexnet"``, ``"resnet18"``.
         weights: the weights entry, e.g. ``"IMAGENET1K_V1"``, or ``"DEFAULT"``.
         path: a local state-dict file to load instead of the cache or the download.
-        progress: show the download's messages and progress bar (on stderr).
+        progress: show torch.hub's download message and progress bar.
 
     Returns:
         the model with the weights loaded (``model.eval()``); its preprocessing is
@@ -639,9 +639,12 @@ def load_pretrained(
         state = torch.load(path, map_location="cpu", weights_only=True)
     else:
         cached = Path(torch.hub.get_dir()) / "checkpoints" / os.path.basename(entry.url)
-        quiet = contextlib.nullcontext() if progress else contextlib.redirect_stderr(io.StringIO())
+        quiet = contextlib.ExitStack()
+        if not progress:  # torch.hub prints "Downloading: ..." even without a progress bar
+            quiet.enter_context(contextlib.redirect_stdout(io.StringIO()))
+            quiet.enter_context(contextlib.redirect_stderr(io.StringIO()))
         try:
-            with quiet:  # torch.hub writes "Downloading: ..." to stderr even without progress
+            with quiet:
                 state = entry.get_state_dict(progress=progress, check_hash=False)
         except OSError as error:  # URLError, ConnectionError (a blocked network), timeouts
             reason = str(getattr(error, "reason", error)).splitlines()[0]
