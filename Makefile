@@ -13,7 +13,7 @@ PYTEST   := $(BIN)/python -m pytest
 TESTENV  := PYTHONPATH=$(CURDIR)/tests/netguard TQDM_DISABLE=1 CHROMIUM=$(CHROMIUM)
 NBVAL    := --nbval --nbval-current-env --nbval-sanitize-with tests/nbval_sanitize.cfg
 
-.PHONY: help install vendor book test test-gpu execute serve lint format browser lock clean
+.PHONY: help install vendor book test test-gpu execute serve bench lint format browser lock clean
 
 help:
 	@echo "make book      install the pinned stack, build the site into _build/html"
@@ -21,6 +21,7 @@ help:
 	@echo "make execute   re-run every notebook in a fresh kernel, outputs saved in place"
 	@echo "make serve     serve _build/html on http://127.0.0.1:$(PORT)"
 	@echo "make test-gpu  nbval in lax mode plus the assertion cells, on CUDA"
+	@echo "make bench     CPU benchmarks; they print ratios (bench_alexnet_gpu.py needs CUDA)"
 	@echo "make lint      ruff over the package, tests, tools and notebooks"
 	@echo "make lock      re-solve requirements/constraints.txt (needs the package registry)"
 
@@ -72,6 +73,10 @@ test-gpu: install
 
 execute: install
 	$(TESTENV) CNNUTILS_DEVICE=cpu $(BIN)/python tools/nbtool.py execute
+
+# Speed measurements, not tests: each prints times and ratios measured in one process.
+bench: install
+	for b in conv pooling lrn lenet5; do $(BIN)/python benchmarks/bench_$$b.py || exit 1; done
 
 serve:
 	@test -f _build/html/index.html || { echo "no site yet: run make book"; exit 1; }
