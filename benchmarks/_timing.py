@@ -30,3 +30,27 @@ def interleaved(
                 fn()
             times[name].append((time.perf_counter() - start) / numbers[name])
     return {name: statistics.median(ts) for name, ts in times.items()}
+
+
+def start(name: str, doc: str) -> float:
+    """Parse ``--threads``, set torch's thread count, print the versions and the machine's load.
+
+    Returns the ``time.perf_counter()`` at the start, for the script's total.
+    """
+    import argparse
+    import os
+
+    import numpy as np
+    import scipy
+    import torch
+
+    parser = argparse.ArgumentParser(description=doc.splitlines()[0])
+    parser.add_argument("--threads", type=int, default=2, help="torch threads (default 2)")
+    torch.set_num_threads(parser.parse_args().threads)
+    load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
+    print(
+        f"# {name} benchmark: torch {torch.__version__}, numpy {np.__version__}, "
+        f"scipy {scipy.__version__}, {torch.get_num_threads()} threads, "
+        f"{os.cpu_count()} CPUs, load average at start {load:.2f}"
+    )
+    return time.perf_counter()

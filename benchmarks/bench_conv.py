@@ -11,15 +11,13 @@ book's CI machines.
 
 from __future__ import annotations
 
-import argparse
-import os
 import time
 
-import numpy as np
 import scipy.signal
 import torch
 import torch.nn.functional as F
 from _timing import interleaved
+from _timing import start as timing_start
 
 from cnnutils.conv import conv2d
 
@@ -132,16 +130,7 @@ def bench_fft(channels: int, size: int) -> None:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--threads", type=int, default=2, help="torch threads (default 2)")
-    torch.set_num_threads(parser.parse_args().threads)
-    start = time.perf_counter()
-    load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
-    print(
-        f"# conv benchmark: torch {torch.__version__}, numpy {np.__version__}, "
-        f"scipy {scipy.__version__}, {torch.get_num_threads()} threads, "
-        f"{os.cpu_count()} CPUs, load average at start {load:.2f}"
-    )
+    start = timing_start("conv", __doc__)
     bench_unfold_vs_torch()
     bench_lenet()
     bench_fft(channels=1, size=224)

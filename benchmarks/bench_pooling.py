@@ -10,8 +10,6 @@ work slows all of them alike; each time is the median over rounds.
 
 from __future__ import annotations
 
-import argparse
-import os
 import time
 
 import numpy as np
@@ -20,6 +18,7 @@ import scipy.ndimage
 import torch
 import torch.nn.functional as F
 from _timing import interleaved
+from _timing import start as timing_start
 
 from cnnutils.pooling import (
     avg_pool2d,
@@ -120,16 +119,7 @@ def bench_disk() -> None:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--threads", type=int, default=2, help="torch threads (default 2)")
-    torch.set_num_threads(parser.parse_args().threads)
-    start = time.perf_counter()
-    load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
-    print(
-        f"# pooling benchmark: torch {torch.__version__}, numpy {np.__version__}, "
-        f"scipy {scipy.__version__}, {torch.get_num_threads()} threads, "
-        f"{os.cpu_count()} CPUs, load average at start {load:.2f}"
-    )
+    start = timing_start("pooling", __doc__)
     bench_alexnet_max_pool()
     bench_other_pools()
     bench_disk()
