@@ -3,7 +3,7 @@
     python tools/nbtool.py sync [NOTEBOOK ...]     rewrite the setup cell and notebook metadata
     python tools/nbtool.py execute [NOTEBOOK ...]  sync, run top to bottom in a fresh kernel, save
 
-Without paths it works on every ``notebooks/*.ipynb``. ``make execute`` calls ``execute`` with the
+Without paths it works on every ``notebooks/*.ipynb`` and ``book/*.ipynb``. ``make execute`` calls ``execute`` with the
 network blocked (tests/netguard) and progress bars off, so committed outputs are what nbval sees.
 The first code cell of every chapter is generated here from ``_config.yml``'s repository, so the
 install URL is configured in one place.
@@ -12,6 +12,9 @@ install URL is configured in one place.
 from __future__ import annotations
 
 import argparse
+import datetime
+import os
+import platform
 import sys
 import time
 from pathlib import Path
@@ -21,6 +24,7 @@ import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
 SETUP_TAGS = ["hide-input", "setup"]
+BADGE_TAG = "badge"
 CELL_TIMEOUT_S = 300
 
 
@@ -60,8 +64,50 @@ def notebook_metadata() -> dict:
     }
 
 
+def execution_record(seconds: float) -> dict:
+    """What a chapter's badge says about its last execution: measured here, never typed."""
+    import torch
+
+    device = os.environ.get("CNNUTILS_DEVICE") or ("cuda" if torch.cuda.is_available() else "cpu")
+    return {
+        "seconds": round(seconds, 1),
+        "device": device,
+        "cpu_threads": torch.get_num_threads(),
+        "torch": torch.__version__.split("+")[0],
+        "python": platform.python_version(),
+        "date": datetime.date.today().isoformat(),
+    }
+
+
+def badge_source(record: dict) -> str:
+    """The badge cell under a chapter's title, rendered from its execution record."""
+    where = (
+        "a CUDA GPU"
+        if record["device"].startswith("cuda")
+        else f"CPU, {record['cpu_threads']} threads"
+    )
+    return (
+        f'<div class="chapter-badge">Outputs generated {record["date"]} in '
+        f"{record['seconds']:.0f} s ({where}), torch {record['torch']}, "
+        f"Python {record['python']}</div>"
+    )
+
+
+def sync_badge(nb: nbformat.NotebookNode) -> None:
+    """Put the badge cell right under the title, or drop it if there is no execution record."""
+    nb.cells = [c for c in nb.cells if BADGE_TAG not in c.metadata.get("tags", [])]
+    record = nb.metadata.get("cnnbook", {}).get("execution")
+    if record is None:
+        return
+    cell = nbformat.v4.new_markdown_cell(badge_source(record))
+    cell.metadata["tags"] = [BADGE_TAG]
+    cell["id"] = "chapter-badge"  # stable, so re-syncing changes nothing
+    title = next(i for i, c in enumerate(nb.cells) if c.cell_type == "markdown")
+    nb.cells.insert(title + 1, cell)
+
+
 def sync(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
-    """Write the setup cell and the metadata; drop volatile per-cell metadata."""
+    """Write the setup cell, the badge and the metadata; drop volatile per-cell metadata."""
     code = [c for c in nb.cells if c.cell_type == "code"]
     if not code:
         raise ValueError("a chapter notebook needs at least its setup code cell")
@@ -80,6 +126,7 @@ def sync(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
     for cell in nb.cells:
         for key in ("execution", "collapsed", "scrolled", "ExecuteTime"):
             cell.metadata.pop(key, None)
+    sync_badge(nb)
     return nb
 
 
@@ -98,6 +145,7 @@ def execute(path: Path) -> float:
     start = time.perf_counter()
     client.execute()
     elapsed = time.perf_counter() - start
+    nb.metadata.setdefault("cnnbook", {})["execution"] = execution_record(elapsed)
     sync(nb)  # nbclient adds execution timestamps; drop them again
     nbformat.validate(nb)
     nbformat.write(nb, path)
@@ -109,7 +157,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("command", choices=["sync", "execute"])
     parser.add_argument("notebooks", nargs="*", type=Path)
     args = parser.parse_args(argv)
-    paths = args.notebooks or sorted((ROOT / "notebooks").glob("*.ipynb"))
+    paths = args.notebooks or sorted(
+        [*(ROOT / "notebooks").glob("*.ipynb"), *(ROOT / "book").glob("*.ipynb")]
+    )
     if not paths:
         print("nbtool: no notebooks found", file=sys.stderr)
         return 1
