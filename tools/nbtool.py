@@ -3,8 +3,9 @@
     python tools/nbtool.py sync [NOTEBOOK ...]     rewrite the setup cell and notebook metadata
     python tools/nbtool.py execute [NOTEBOOK ...]  sync, run top to bottom in a fresh kernel, save
 
-Without paths it works on every ``notebooks/*.ipynb`` and ``book/*.ipynb``. ``make execute`` calls ``execute`` with the
-network blocked (tests/netguard) and progress bars off, so committed outputs are what nbval sees.
+Without paths it works on every ``notebooks/*.ipynb`` and ``book/*.ipynb``. ``make execute`` calls
+``execute`` with the network blocked (tests/netguard) and progress bars off, so committed outputs
+are what nbval sees.
 The first code cell of every chapter is generated here from ``_config.yml``'s repository, so the
 install URL is configured in one place.
 """
