@@ -120,10 +120,8 @@ def sync(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
     tags = [t for t in first.metadata.get("tags", []) if t not in SETUP_TAGS]
     first.metadata["tags"] = SETUP_TAGS + tags
     nb.metadata = nbformat.NotebookNode({**nb.metadata, **notebook_metadata()})
-    # No saved widget state: with it, myst-nb makes the page load require.js and the widgets
-    # manager from a CDN, which an offline site cannot do. Live widgets run in Jupyter/Colab;
-    # the site shows a static figure beside each one.
-    nb.metadata.pop("widgets", None)
+    # Saved widget state (metadata.widgets, written by execute) stays: the site renders it with
+    # the widgets HTML manager vendored into _build/vendor/widgets, no CDN (see _config.yml).
     for cell in nb.cells:
         for key in ("execution", "collapsed", "scrolled", "ExecuteTime"):
             cell.metadata.pop(key, None)
@@ -141,7 +139,7 @@ def execute(path: Path) -> float:
         timeout=CELL_TIMEOUT_S,
         kernel_name="python3",
         resources={"metadata": {"path": str(path.parent)}},
-        store_widget_state=True,  # needed by Output widgets; sync() then drops the state
+        store_widget_state=True,  # the site shows the widgets as they were left
     )
     start = time.perf_counter()
     client.execute()
