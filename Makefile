@@ -39,15 +39,25 @@ $(STAMP): $(BIN)/python pyproject.toml requirements/constraints.txt
 
 install: $(STAMP)
 
-# MathJax 3 from the npm registry, exact version in requirements/package-lock.json; served at the
-# site root through html_extra_path so maths renders with no CDN.
-$(VENDOR)/mathjax/tex-chtml.js: requirements/package.json requirements/package-lock.json
-	rm -rf _build/npm $(VENDOR)/mathjax && mkdir -p _build/npm $(VENDOR)
+# Browser assets from the npm registry, exact versions in requirements/package-lock.json, served at
+# the site root through html_extra_path so the site needs no CDN: MathJax 3 for the maths, and
+# RequireJS with the Jupyter widgets HTML manager (embed-amd.js and its fonts) for saved widgets.
+WIDGETS_DIST := _build/npm/node_modules/@jupyter-widgets/html-manager/dist
+WIDGET_FONTS := notebooks/@jupyter-widgets/html-manager/dist
+$(VENDOR)/.stamp: requirements/package.json requirements/package-lock.json
+	rm -rf _build/npm $(VENDOR) && mkdir -p _build/npm $(VENDOR)/widgets
 	cp requirements/package.json requirements/package-lock.json _build/npm/
 	cd _build/npm && npm ci --silent --no-audit --no-fund
 	cp -r _build/npm/node_modules/mathjax/es5 $(VENDOR)/mathjax
+	cp _build/npm/node_modules/requirejs/require.js $(WIDGETS_DIST)/embed-amd.js $(VENDOR)/widgets/
+	@# The manager's icon fonts load from <page folder>/@jupyter-widgets/html-manager/dist/, and
+	@# only chapter pages (notebooks/) carry widgets.
+	mkdir -p $(VENDOR)/$(WIDGET_FONTS)
+	cp $(WIDGETS_DIST)/*.woff2 $(WIDGETS_DIST)/*.woff $(WIDGETS_DIST)/*.ttf \
+		$(WIDGETS_DIST)/*.eot $(WIDGETS_DIST)/*.svg $(VENDOR)/$(WIDGET_FONTS)/
+	@touch $@
 
-vendor: $(VENDOR)/mathjax/tex-chtml.js
+vendor: $(VENDOR)/.stamp
 
 book: install vendor
 	$(BIN)/jupyter-book build . --all -W --keep-going

@@ -15,7 +15,12 @@ Every page of the book (read from ``_toc.yml``, plus ``index.html``, ``genindex.
    error), which proves MathJax is served from the site rather than a CDN;
 7. on chapter pages (TOC files under ``notebooks/``), carry exactly one "Open in Colab" link, to
    the URL ``_config.yml`` implies; other pages carry none;
-8. have a non-empty ``<title>`` and ``<h1>``.
+8. have a non-empty ``<title>`` and ``<h1>``;
+9. render every saved ipywidgets view with the vendored widgets HTML manager (no CDN);
+10. on chapter pages, show the execution badge that ``tools/nbtool.py`` generates.
+
+Separate tests switch the theme to dark mode (no errors, a dark background) and run the Sphinx
+search offline.
 
 A full-page screenshot of each page goes to ``_build/screenshots/`` before the assertions, so a
 person can look at what the browser saw, failing or not.
@@ -401,6 +406,36 @@ def _colab_problems(page: Page, path: str, config: dict[str, Any]) -> list[str]:
     return [f"expected exactly one Colab link {expected}, found {len(hrefs)}: {hrefs}"]
 
 
+_WIDGET_STATE_JS = """
+() => Array.from(
+  document.querySelectorAll('script[type="application/vnd.jupyter.widget-view+json"]')
+).map(script => {
+  const area = script.parentElement.querySelector(".widget-subarea .jupyter-widgets");
+  return area === null ? script.textContent.trim().slice(0, 80) : null;
+})
+"""
+
+
+def _widget_problems(page: Page) -> list[str]:
+    """Every saved widget view must have been rendered by the vendored manager."""
+    views = page.evaluate(_WIDGET_STATE_JS)
+    return [f"widget view not rendered: {v}" for v in views if v is not None]
+
+
+BADGE = re.compile(
+    r"^Outputs generated \d{4}-\d{2}-\d{2} in \d+ s \((CPU, \d+ threads?|a CUDA GPU)\)"
+)
+
+
+def _badge_problems(page: Page, path: str) -> list[str]:
+    if not is_chapter(path):
+        return []
+    badges = [t.strip() for t in page.locator(".chapter-badge").all_text_contents()]
+    if len(badges) == 1 and BADGE.match(badges[0]):
+        return []
+    return [f"expected one execution badge matching {BADGE.pattern!r}, found {badges}"]
+
+
 def _title_problems(page: Page) -> list[str]:
     problems = []
     if not page.title().strip():
@@ -440,6 +475,8 @@ def test_page(
             problems += _math_problems(page)
         problems += _colab_problems(page, shown, book_config)
         problems += _title_problems(page)
+        problems += _widget_problems(page)
+        problems += _badge_problems(page, shown)
         hrefs = page.eval_on_selector_all(
             "a[href]", "links => links.map(a => a.getAttribute('href'))"
         )
@@ -459,6 +496,67 @@ def test_page(
     problems += [f"failed request {r}" for r in recorder.failed]
     problems += [f"request left 127.0.0.1 (aborted): {r}" for r in recorder.external]
     assert not problems, problem_report(path, problems)
+
+
+def _open(browser: Browser, url: str) -> tuple[Page, PageRecorder]:
+    context = browser.new_context(viewport=VIEWPORT, service_workers="block")
+    context.set_default_timeout(TIMEOUT_MS)
+    page = context.new_page()
+    return page, PageRecorder(page, url.split("/", 3)[0] + "//" + url.split("/", 3)[2])
+
+
+def _luminance(css_colour: str) -> float:
+    """Relative brightness 0..1 of an ``rgb(...)``/``rgba(...)`` CSS colour."""
+    r, g, b = (int(v) for v in re.findall(r"\d+", css_colour)[:3])
+    return (0.2126 * r + 0.7152 * g + 0.0722 * b) / 255
+
+
+DARK_PAGES = ["book/intro.html", "notebooks/02_convolution.html", "notebooks/04_conv_layers.html"]
+
+
+@pytest.mark.parametrize("path", DARK_PAGES)
+def test_dark_mode(path: str, site: Path, server_url: str, browser: Browser) -> None:
+    """The theme switch turns the page dark with no console error; screenshot for a person."""
+    page, recorder = _open(browser, server_url + path)
+    try:
+        page.goto(server_url + path, wait_until="networkidle")
+        assert page.get_attribute("html", "data-theme") == "light"
+        button = page.locator(".theme-switch-button").first
+        for _ in range(3):  # the switch cycles light -> dark -> auto
+            if page.get_attribute("html", "data-theme") == "dark":
+                break
+            button.click()
+        assert page.get_attribute("html", "data-theme") == "dark"
+        background = page.evaluate("getComputedStyle(document.body).backgroundColor")
+        assert _luminance(background) < 0.3, f"dark mode, yet the background is {background}"
+        SCREENSHOT_DIR.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=SCREENSHOT_DIR / ("dark__" + screenshot_path(path).name))
+    finally:
+        page.context.close()
+    assert not recorder.errors and not recorder.failed and not recorder.external, (
+        recorder.errors + recorder.failed + recorder.external
+    )
+
+
+@pytest.mark.parametrize(
+    ("query", "expected_page"),
+    [("receptive field", "notebooks/03_why_convolutions"), ("LeNet", "notebooks/06_lenet5")],
+)
+def test_search_works_offline(
+    query: str, expected_page: str, site: Path, server_url: str, browser: Browser
+) -> None:
+    """Sphinx's search index is local: a query finds the chapter that explains the term."""
+    page, recorder = _open(browser, server_url)
+    try:
+        page.goto(f"{server_url}search.html?q={query.replace(' ', '+')}", wait_until="load")
+        page.wait_for_selector("#search-results ul.search li", timeout=TIMEOUT_MS)
+        hrefs = page.eval_on_selector_all(
+            "#search-results ul.search li a", "links => links.map(a => a.getAttribute('href'))"
+        )
+    finally:
+        page.context.close()
+    assert any(expected_page in h for h in hrefs), hrefs
+    assert not recorder.errors and not recorder.external, recorder.errors + recorder.external
 
 
 # --------------------------------------------------------------------------------------------
