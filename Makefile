@@ -83,6 +83,7 @@ test-gpu: install
 
 execute: install
 	$(TESTENV) CNNUTILS_DEVICE=cpu $(BIN)/python tools/nbtool.py execute
+	$(BIN)/python tools/nbtool.py errata
 
 # Speed measurements, not tests: each prints times and ratios measured in one process.
 bench: install

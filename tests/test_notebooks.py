@@ -156,3 +156,71 @@ def test_site_build_shows_committed_outputs():
     assert config["execute"]["execute_notebooks"] == "off"
     assert config["repository"]["branch"] == "main"
     assert config["launch_buttons"]["colab_url"] == "https://colab.research.google.com"
+
+
+def test_badge_is_generated_from_the_execution_record(notebook):
+    path, nb = notebook
+    record = nb.metadata.get("cnnbook", {}).get("execution")
+    assert record, f"{path.name}: no execution record; run make execute"
+    assert set(record) >= {"seconds", "device", "cpu_threads", "torch", "python", "date"}
+    assert 0 < record["seconds"] < 120, f"{path.name}: {record['seconds']} s on the last execution"
+    badge = nb.cells[1]
+    assert "badge" in badge.metadata.get("tags", []), f"{path.name}: no badge under the title"
+    assert badge.source == nbtool.badge_source(record), f"{path.name}: badge edited by hand"
+
+
+def test_errata_page_is_generated_from_the_chapters():
+    page = (ROOT / "book" / "errata.md").read_text(encoding="utf-8")
+    assert page == nbtool.errata_page(nbtool.chapters_in_toc()), (
+        "book/errata.md is stale: run python tools/nbtool.py errata"
+    )
+
+
+def _erratum_notebook(markdown: str, code: str = "print(1 + 1)", tag_code: bool = True):
+    nb = nbformat.v4.new_notebook()
+    text = nbformat.v4.new_markdown_cell(markdown)
+    text.metadata["tags"] = ["erratum"]
+    cell = nbformat.v4.new_code_cell(code)
+    cell.outputs = [nbformat.v4.new_output("stream", name="stdout", text="2\n")]
+    if tag_code:
+        cell.metadata["tags"] = ["erratum"]
+    nb.cells = [nbformat.v4.new_markdown_cell("# 9. A chapter"), text, cell]
+    return nb
+
+
+GOOD_ERRATUM = (
+    "(erratum-09-sum)=\n```{admonition} That's funny: the slide's sum\n:class: erratum\n"
+    "The slide says 1 + 1 = 3.\n```"
+)
+
+
+@pytest.mark.parametrize(
+    ("markdown", "tag_code", "message"),
+    [
+        (GOOD_ERRATUM, False, "needs a tagged code cell"),
+        (GOOD_ERRATUM.replace("erratum-09", "erratum-04"), True, "names another chapter"),
+        (GOOD_ERRATUM.replace(":class: erratum\n", ""), True, "must be '\\(erratum-NN-slug\\)='"),
+        ("That's funny: no label", True, "must be '\\(erratum-NN-slug\\)='"),
+    ],
+)
+def test_errata_parser_rejects_malformed_cells(tmp_path, markdown, tag_code, message):
+    path = tmp_path / "09_x.ipynb"
+    nbformat.write(_erratum_notebook(markdown, tag_code=tag_code), path)
+    with pytest.raises(ValueError, match=message):
+        nbtool.errata_entries(path)
+
+
+def test_errata_parser_reads_a_wellformed_erratum(tmp_path):
+    path = tmp_path / "09_x.ipynb"
+    nbformat.write(_erratum_notebook(GOOD_ERRATUM), path)
+    (entry,) = nbtool.errata_entries(path)
+    assert entry == {
+        "label": "erratum-09-sum",
+        "title": "the slide's sum",
+        "body": "The slide says 1 + 1 = 3.",
+        "code": "print(1 + 1)",
+        "output": "2",
+    }
+    page = nbtool.errata_page([path])
+    assert "Entries so far: 1." in page and "### The slide's sum" in page
+    assert "{ref}`Where the chapter discusses it <erratum-09-sum>`" in page

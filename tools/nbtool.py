@@ -2,6 +2,7 @@
 
     python tools/nbtool.py sync [NOTEBOOK ...]     rewrite the setup cell and notebook metadata
     python tools/nbtool.py execute [NOTEBOOK ...]  sync, run top to bottom in a fresh kernel, save
+    python tools/nbtool.py errata                  write book/errata.md from the chapters
 
 Without paths it works on every ``notebooks/*.ipynb`` and ``book/*.ipynb``. ``make execute`` calls
 ``execute`` with the network blocked (tests/netguard) and progress bars off, so committed outputs
@@ -16,6 +17,7 @@ import argparse
 import datetime
 import os
 import platform
+import re
 import sys
 import time
 from pathlib import Path
@@ -151,11 +153,124 @@ def execute(path: Path) -> float:
     return elapsed
 
 
+ERRATUM_TAG = "erratum"
+ERRATA_PAGE = ROOT / "book" / "errata.md"
+_ERRATUM = re.compile(
+    r"\A\((?P<label>erratum-\d{2}-[a-z0-9-]+)\)=\n"
+    r"(?P<fence>`{3,}|:{3,})\{admonition\} That's funny: (?P<title>[^\n]+)\n"
+    r":class: erratum\n"
+    r"(?P<body>.*?)\n(?P=fence)\s*\Z",
+    re.S,
+)
+ERRATA_HEADER = """\
+# That's funny…
+
+> The most exciting phrase to hear in science, the one that heralds new discoveries, is not
+> "Eureka!" but "That's funny…" — attributed to Isaac Asimov, quoted in the lecture's closing
+> advice: when what you observe differs from what you expected, don't ignore the moment.
+
+This page collects every place where the lecture slides' numbers, shapes or formulas do not add
+up, each with the computation that shows it and a link to the chapter that discusses it. It is
+generated from the chapters by `python tools/nbtool.py errata`: each entry is a cell of a chapter
+tagged `erratum` together with the code cell that follows it and the output that cell printed
+when the chapter was last executed (nbval checks that output still reproduces), so there is one
+source for each finding. The slide text we worked from was extracted from the slides and has
+noise of its own; we list only what the computation settles.
+"""
+
+
+def chapter_title(nb: nbformat.NotebookNode) -> str:
+    """A chapter's ``# N. Title`` heading, without the ``#``."""
+    first = next(c for c in nb.cells if c.cell_type == "markdown")
+    return first.source.splitlines()[0].lstrip("#").strip()
+
+
+def _stream_text(cell: nbformat.NotebookNode) -> str:
+    return "".join(o.get("text", "") for o in cell.get("outputs", []) if o.output_type == "stream")
+
+
+def errata_entries(path: Path) -> list[dict[str, str]]:
+    """The errata of one chapter: label, title, body, code and printed output, in order.
+
+    Raises:
+        ValueError: for a tagged cell that is not in the documented form.
+    """
+    nb = nbformat.read(path, as_version=4)
+    tagged = [i for i, c in enumerate(nb.cells) if ERRATUM_TAG in c.metadata.get("tags", [])]
+    entries = []
+    for i in tagged:
+        cell = nb.cells[i]
+        if cell.cell_type == "code":
+            if i == 0 or ERRATUM_TAG not in nb.cells[i - 1].metadata.get("tags", []):
+                raise ValueError(f"{path.name} cell {i}: an erratum code cell without its text")
+            continue
+        match = _ERRATUM.match(cell.source.strip() + "\n")
+        if match is None:
+            raise ValueError(
+                f"{path.name} cell {i}: an erratum cell must be '(erratum-NN-slug)=' followed "
+                f"by a '{{admonition}} That's funny: ...' with ':class: erratum'; got "
+                f"{cell.source[:80]!r}"
+            )
+        if not match["label"].startswith(f"erratum-{path.name[:2]}-"):
+            raise ValueError(f"{path.name}: label {match['label']} names another chapter")
+        code = nb.cells[i + 1] if i + 1 < len(nb.cells) else None
+        if code is None or code.cell_type != "code" or i + 1 not in tagged:
+            raise ValueError(f"{path.name} cell {i}: the erratum needs a tagged code cell after it")
+        entries.append(
+            {
+                "label": match["label"],
+                "title": match["title"].strip(),
+                "body": match["body"].strip(),
+                "code": code.source.strip(),
+                "output": _stream_text(code).rstrip(),
+            }
+        )
+    return entries
+
+
+def errata_page(chapters: list[Path]) -> str:
+    """The whole errata page, chapter by chapter, from the chapters' tagged cells."""
+    parts = [ERRATA_HEADER]
+    count = 0
+    for path in chapters:
+        entries = errata_entries(path)
+        if not entries:
+            continue
+        title = chapter_title(nbformat.read(path, as_version=4))
+        link = f"../notebooks/{path.name}"
+        parts.append(f"## [{title}]({link})\n")
+        for entry in entries:
+            count += 1
+            fence = "````" if "```" in entry["body"] else "```"
+            parts.append(
+                f"### {entry['title'][0].upper() + entry['title'][1:]}\n\n"
+                f"{entry['body']}\n\n"
+                f"{fence}python\n{entry['code']}\n{fence}\n"
+            )
+            if entry["output"]:
+                output = entry["output"]
+                parts.append(f"Output when the chapter was last run:\n\n```none\n{output}\n```\n")
+            parts.append(f"{{ref}}`Where the chapter discusses it <{entry['label']}>`\n")
+    parts.insert(1, f"Entries so far: {count}.\n")
+    return "\n".join(parts)
+
+
+def chapters_in_toc() -> list[Path]:
+    """The chapter notebooks in ``_toc.yml`` order."""
+    toc = yaml.safe_load((ROOT / "_toc.yml").read_text())
+    files = [c["file"] for part in toc.get("parts", []) for c in part.get("chapters", [])]
+    return [ROOT / f"{f.removesuffix('.ipynb')}.ipynb" for f in files if f.startswith("notebooks/")]
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("command", choices=["sync", "execute"])
+    parser.add_argument("command", choices=["sync", "execute", "errata"])
     parser.add_argument("notebooks", nargs="*", type=Path)
     args = parser.parse_args(argv)
+    if args.command == "errata":
+        ERRATA_PAGE.write_text(errata_page(chapters_in_toc()), encoding="utf-8")
+        print(f"wrote {ERRATA_PAGE.relative_to(ROOT)}")
+        return 0
     paths = args.notebooks or sorted(
         [*(ROOT / "notebooks").glob("*.ipynb"), *(ROOT / "book").glob("*.ipynb")]
     )
