@@ -27,6 +27,7 @@ from cnnutils.data import (
     stratified_split,
 )
 from cnnutils.equivariance import equivariance_error, invariance_error, shift
+from cnnutils.explorer import conv_explorer_html, display_conv_explorer
 from cnnutils.filters import (
     box_kernel,
     filter2d,
@@ -121,11 +122,13 @@ __all__ = [
     "conv2d",
     "conv2d_cost",
     "conv_explorer",
+    "conv_explorer_html",
     "conv_output_size",
     "convolve2d",
     "correlate2d",
     "disk_footprint",
     "disk_pool2d",
+    "display_conv_explorer",
     "equivariance_error",
     "evaluate",
     "extract_features",
