@@ -286,30 +286,58 @@ def _conv2d_naive(x: Tensor, weight: Tensor, bias: Tensor | None, g: _Geometry) 
     return out
 
 
+# Column matrices larger than this are built and multiplied one block of samples at a time. A
+# buffer this size is recycled by the memory allocator from call to call; a single matrix for a
+# large batch (58 MB for 8 × 64 channels × 56² × 3×3) is handed back to the kernel on free and
+# page-faulted in again on every call, which cost as much as the GEMM itself (benchmarks/).
+_COLUMN_BLOCK_BYTES = 16 * 2**20
+
+
 def _conv2d_unfold(x: Tensor, weight: Tensor, bias: Tensor | None, g: _Geometry) -> Tensor:
-    """im2col as strided views, one copy, then one batched matrix multiply (one GEMM if G = 1).
+    """im2col as one strided view, one copy, then one matrix multiply per block of samples.
 
     The columns are laid out ``(G, C_in / G · kH · kW, N · H_out · W_out)``: the copy writes long
     contiguous rows read from contiguous rows of the input, and ``filters @ columns`` is one
     large GEMM per group whose result ``(C_out, N, H_out, W_out)`` is NCHW after swapping the
-    first two axes (free when ``N = 1``).
+    first two axes (free when ``N = 1``). Batches whose column matrix would pass
+    ``_COLUMN_BLOCK_BYTES`` go through in blocks of samples (one GEMM each), concatenated.
     """
+    n = x.shape[0]
+    _, c_group, kh, kw = weight.shape
+    per_sample = c_group * g.groups * kh * kw * g.out_size[0] * g.out_size[1] * x.element_size()
+    block = max(1, _COLUMN_BLOCK_BYTES // max(per_sample, 1))
+    if n > block:
+        return torch.cat(
+            [_conv2d_unfold_block(x[i : i + block], weight, bias, g) for i in range(0, n, block)]
+        )
+    return _conv2d_unfold_block(x, weight, bias, g)
+
+
+def _conv2d_unfold_block(x: Tensor, weight: Tensor, bias: Tensor | None, g: _Geometry) -> Tensor:
+    """:func:`_conv2d_unfold` for one block of samples: one column matrix, one GEMM per group."""
     n = x.shape[0]
     c_out, c_group, kh, kw = weight.shape
     (sh, sw), (dh, dw) = g.stride, g.dilation
     h_out, w_out = g.out_size
     out_group = c_out // g.groups
-    xp = _pad(x, g.padding).transpose(0, 1)  # (C_in, N, Hp, Wp), a view
-    # Tensor.unfold makes windows of span d (k - 1) + 1 every s pixels; keeping every d-th tap
-    # of a window applies the dilation. All views: nothing is copied yet.
-    patches = xp.unfold(2, dh * (kh - 1) + 1, sh).unfold(3, dw * (kw - 1) + 1, sw)
-    if (dh, dw) != (1, 1):
-        patches = patches[..., ::dh, ::dw]  # (C_in, N, H_out, W_out, kH, kW)
-    patches = patches.reshape(g.groups, c_group, n, h_out, w_out, kh, kw)
-    patches = patches.permute(0, 1, 5, 6, 2, 3, 4)  # (G, C_in / G, kH, kW, N, H_out, W_out)
+    xp = _pad(x, g.padding)  # (N, C_in, Hp, Wp)
+    sn, sc, sy, sx = xp.stride()
+    # Every tap of every window as one view of the padded input, nothing copied yet: tap (a, b)
+    # of output (i, j) is pixel (i·s + a·d, j·s + b·d), so strides multiply by s and by d.
+    patches = xp.as_strided(
+        (g.groups, c_group, kh, kw, n, h_out, w_out),  # (G, C_in / G, kH, kW, N, H_out, W_out)
+        (c_group * sc, sc, dh * sy, dw * sx, sn, sh * sy, sw * sx),
+        xp.storage_offset(),
+    )
     columns = patches.reshape(g.groups, c_group * kh * kw, n * h_out * w_out)  # the copy
     filters = weight.reshape(g.groups, out_group, c_group * kh * kw)
-    if bias is None:
+    if g.groups == 1:  # a plain GEMM: less overhead than a batch of one
+        out = (
+            filters[0] @ columns[0]
+            if bias is None
+            else torch.addmm(bias[:, None], filters[0], columns[0])
+        )
+    elif bias is None:
         out = torch.bmm(filters, columns)  # (G, C_out / G, N · H_out · W_out)
     else:
         out = torch.baddbmm(bias.view(g.groups, out_group, 1), filters, columns)
@@ -448,7 +476,7 @@ def correlate2d(
             on both axes).
 
     Returns:
-        The same kind as ``image``: a numpy array for a numpy ``image``, else a tensor. Float
+        The same kind as ``image``, a numpy array for a numpy ``image``, else a tensor. Float
         inputs keep their (promoted) dtype; integers are computed in float64. Kernels of 81
         taps or more go through the FFT (:func:`conv2d` with ``method="fft"``).
 
@@ -484,7 +512,7 @@ def convolve2d(
             as the other on both axes).
 
     Returns:
-        The same kind as ``image``: a numpy array for a numpy ``image``, else a tensor. Float
+        The same kind as ``image``, a numpy array for a numpy ``image``, else a tensor. Float
         inputs keep their (promoted) dtype; integers are computed in float64.
 
     Example:
@@ -658,7 +686,7 @@ def receptive_field(layers: Iterable[Any]) -> list[ReceptiveField]:
             top/left part PyTorch adds); dilation 1 means no gaps.
 
     Returns:
-        One :class:`ReceptiveField` per layer: ``result[-1].size`` is the receptive field of
+        One :class:`ReceptiveField` per layer; ``result[-1].size`` is the receptive field of
         the last layer's units.
 
     Raises:

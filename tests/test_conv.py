@@ -170,6 +170,20 @@ def test_conv2d_gradients_match_torch(method):
         assert_close(ours, expected)
 
 
+# Per sample below: 4 · 3 · 3 taps × 5 · 8 outputs = 1,440 float64 entries, 11,520 bytes.
+@pytest.mark.parametrize("block_bytes", [1, 2 * 11_520 + 5], ids=["1 sample", "2 samples"])
+def test_unfold_in_blocks_of_samples_matches_torch(monkeypatch, block_bytes):
+    """Large batches go through in blocks of samples (7 = 2+2+2+1): same values, same grads."""
+    monkeypatch.setattr("cnnutils.conv._COLUMN_BLOCK_BYTES", block_bytes)
+    kwargs = {"stride": (2, 1), "padding": 1, "groups": 2}
+    x = randn(7, 4, 9, 8, seed=1).requires_grad_()
+    weight, bias = randn(6, 2, 3, 3, seed=2).requires_grad_(), randn(6, seed=3)
+    assert_close(conv2d(x, weight, bias, **kwargs), F.conv2d(x, weight, bias, **kwargs))
+    assert torch.autograd.gradcheck(
+        lambda x, w: conv2d(x, w, bias, **kwargs), (x[:3].detach().requires_grad_(), weight)
+    )
+
+
 # --- convolve2d and correlate2d against scipy.signal -------------------------------------------
 
 SIGNAL_SHAPES = [
