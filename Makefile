@@ -13,7 +13,7 @@ PYTEST   := $(BIN)/python -m pytest
 TESTENV  := PYTHONPATH=$(CURDIR)/tests/netguard TQDM_DISABLE=1 CHROMIUM=$(CHROMIUM)
 NBVAL    := --nbval --nbval-current-env --nbval-sanitize-with tests/nbval_sanitize.cfg
 
-.PHONY: help install vendor book test test-gpu execute serve bench lint format browser lock clean
+.PHONY: help install vendor book test test-gpu execute serve bench bench-gpu gpu-wheels lint format browser lock clean
 
 help:
 	@echo "make book      install the pinned stack, build the site into _build/html"
@@ -21,7 +21,9 @@ help:
 	@echo "make execute   re-run every notebook in a fresh kernel, outputs saved in place"
 	@echo "make serve     serve _build/html on http://127.0.0.1:$(PORT)"
 	@echo "make test-gpu  nbval in lax mode plus the assertion cells, on CUDA"
-	@echo "make bench     CPU benchmarks; they print ratios (bench_alexnet_gpu.py needs CUDA)"
+	@echo "make bench     CPU benchmarks; they print ratios"
+	@echo "make bench-gpu GPU benchmarks (benchmarks/bench_gpu.py; needs CUDA, under 5 minutes)"
+	@echo "make gpu-wheels  download the wheels benchmarks/gpu_check.sh installs on an offline GPU machine"
 	@echo "make lint      ruff over the package, tests, tools and notebooks"
 	@echo "make lock      re-solve requirements/constraints.txt (needs the package registry)"
 
@@ -88,6 +90,15 @@ execute: install
 # Speed measurements, not tests: each prints times and ratios measured in one process.
 bench: install
 	for b in conv pooling lrn lenet5; do $(BIN)/python benchmarks/bench_$$b.py || exit 1; done
+
+# On a CUDA machine: matmul ceilings, F.conv2d, unfold vs cuDNN, AlexNet training; JSON too.
+bench-gpu: install
+	$(BIN)/python benchmarks/bench_gpu.py --json _build/bench_gpu.json
+
+# Wheels (Python 3.12, x86-64) for the packages an offline GPU machine lacks; gpu_check.sh
+# installs them from there with pip --no-index (see benchmarks/README.md).
+gpu-wheels: install
+	HERE_PYTHON=$(BIN)/python bash benchmarks/gpu_check.sh --fetch-wheels
 
 serve:
 	@test -f _build/html/index.html || { echo "no site yet: run make book"; exit 1; }
