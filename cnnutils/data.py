@@ -63,6 +63,7 @@ CIFAR10_CLASSES = (
     "airplane", "automobile", "bird", "cat", "deer",
     "dog", "frog", "horse", "ship", "truck",
 )  # fmt: skip
+#: The classes of :func:`make_shapes`, in label order.
 SHAPES = ("circle", "square", "triangle", "cross", "ring")
 PHOTOS = ("astronaut", "camera", "chelsea", "coffee")
 
@@ -150,7 +151,15 @@ class ImageDataset:
     def subset(
         self, index: Tensor | Sequence[int] | slice, name: str | None = None
     ) -> ImageDataset:
-        """The images at ``index`` (indices, a boolean mask or a slice), factors included."""
+        """The images at ``index`` (indices, a boolean mask or a slice), factors included.
+
+        Args:
+            index: which images, as for ``x[index]``.
+            name: the subset's name; ``None`` keeps this one's.
+
+        Returns:
+            a new :class:`ImageDataset` with the same classes.
+        """
         if not isinstance(index, slice):
             index = torch.as_tensor(index, device=self.y.device)
         return ImageDataset(
@@ -164,6 +173,13 @@ class ImageDataset:
     def map(self, fn: Callable[[Tensor], Tensor], name: str | None = None) -> ImageDataset:
         """A copy with images ``fn(x)`` (e.g. padded or standardised); labels and factors kept.
 
+        Args:
+            fn: maps all the images at once, ``(N, C, H, W)`` to ``(N, C', H', W')``.
+            name: the copy's name; ``None`` keeps this one's.
+
+        Returns:
+            a new :class:`ImageDataset` with the same labels, classes and factors.
+
         Example:
             >>> ds = ImageDataset(torch.zeros(2, 1, 28, 28), torch.tensor([0, 1]), "ab")
             >>> ds.map(lambda x: F.pad(x, (2, 2, 2, 2))).image_shape
@@ -174,7 +190,14 @@ class ImageDataset:
         )
 
     def to(self, device: torch.device | str) -> ImageDataset:
-        """A copy with ``x`` and ``y`` on ``device`` (the same object when already there)."""
+        """A copy with ``x`` and ``y`` on ``device`` (the same object when already there).
+
+        Args:
+            device: where the images and labels go; the factors stay where they are.
+
+        Returns:
+            an :class:`ImageDataset` on ``device``.
+        """
         device = torch.device(device)
         if self.x.device == device and self.y.device == device:
             return self
@@ -216,7 +239,12 @@ class ImageDataset:
 
 
 class DataSplit(NamedTuple):
-    """A fixed train/test split: ``train, test = load_mnist()``."""
+    """A fixed train/test split: ``train, test = load_mnist()``.
+
+    Attributes:
+        train: the images to train on.
+        test: the held-out images to measure on.
+    """
 
     train: ImageDataset
     test: ImageDataset
@@ -329,6 +357,14 @@ def load_mnist(
     With ``download=True``: torchvision's full MNIST (60,000 training and 10,000 test digits),
     downloaded into ``root`` if it is not there yet; ``train_per_class`` is then ignored.
 
+    Args:
+        download: use torchvision's full MNIST instead of the offline subset.
+        root: the directory of torchvision's files (with ``download=True`` only).
+        train_per_class: training digits per class in the offline subset, out of 500.
+
+    Returns:
+        ``(train, test)``, a :class:`DataSplit`.
+
     Example:
         >>> train, test = load_mnist()
         >>> train.x.shape, test.x.shape, test.class_counts().tolist() == [100] * 10
@@ -361,6 +397,12 @@ def load_digits(*, train_fraction: float = 0.8) -> DataSplit:
     Not MNIST: 43 other writers, 8×8 counts of set pixels in 4×4 blocks of 32×32 bitmaps (values
     0–16, divided by 16 here). The first ``train_fraction`` of each class (rounded down) trains,
     the rest tests (:func:`stratified_split`): 1,433 / 364 by default.
+
+    Args:
+        train_fraction: the fraction of each class that trains, in ``(0, 1)``.
+
+    Returns:
+        ``(train, test)``, a :class:`DataSplit` with classes ``"0"``–``"9"``.
 
     Example:
         >>> train, test = load_digits()
@@ -415,6 +457,13 @@ def load_fashion_mnist(*, download: bool = False, root: str | Path = "data") -> 
     No installed package ships it: it is read from ``root``, and downloaded there first when
     ``download=True`` and a network is available. Otherwise this raises ``RuntimeError`` naming
     the offline alternatives, :func:`load_mnist` and :func:`make_shapes`.
+
+    Args:
+        download: download the files into ``root`` first if they are not there.
+        root: the directory of torchvision's files.
+
+    Returns:
+        ``(train, test)``, a :class:`DataSplit`; ``x`` of shape ``(N, 1, 28, 28)``.
     """
     return _torchvision_split(
         "load_fashion_mnist", "FashionMNIST", root, FASHION_CLASSES, "Fashion-MNIST", download
@@ -427,6 +476,13 @@ def load_cifar10(*, download: bool = False, root: str | Path = "data") -> DataSp
     No installed package ships it: it is read from ``root``, and downloaded there first when
     ``download=True`` and a network is available. Otherwise this raises ``RuntimeError`` naming
     the offline alternatives, :func:`make_shapes` (colour) and :func:`load_mnist`.
+
+    Args:
+        download: download the files into ``root`` first if they are not there.
+        root: the directory of torchvision's files.
+
+    Returns:
+        ``(train, test)``, a :class:`DataSplit`; ``x`` of shape ``(N, 3, 32, 32)``.
     """
     return _torchvision_split(
         "load_cifar10", "CIFAR10", root, CIFAR10_CLASSES, "CIFAR-10", download
@@ -687,6 +743,15 @@ def random_shift(
     """Translate every image by its own random whole-pixel offset in ``[-max_shift, max_shift]``
     in each direction, filling uncovered pixels with ``fill``; shape ``(N, C, H, W)`` kept.
 
+    Args:
+        x: images, shape ``(N, C, H, W)``, on any device.
+        max_shift: the largest shift in pixels, along each axis.
+        fill: the value of the uncovered pixels.
+        generator: a CPU generator for the offsets.
+
+    Returns:
+        shape ``(N, C, H, W)``, a :func:`random_crop` of the images padded by ``max_shift``.
+
     Example:
         >>> x = torch.zeros(1, 1, 5, 5); x[0, 0, 2, 2] = 1
         >>> y = random_shift(x, 1, generator=torch.Generator().manual_seed(0))
@@ -701,6 +766,15 @@ def random_flip(
     x: Tensor, *, p: float = 0.5, dim: int = -1, generator: torch.Generator | None = None
 ) -> Tensor:
     """Mirror each image with probability ``p`` along ``dim`` (-1: left-right, -2: up-down).
+
+    Args:
+        x: images, shape ``(N, C, H, W)``, on any device.
+        p: the probability of flipping each image, in ``[0, 1]``.
+        dim: ``-1`` (or 3) flips left-right, ``-2`` (or 2) upside down.
+        generator: a CPU generator for the coin flips.
+
+    Returns:
+        shape ``(N, C, H, W)``, each image flipped or left as it was.
 
     Example:
         >>> x = torch.arange(3.0).view(1, 1, 1, 3)
@@ -727,7 +801,7 @@ def pca_colour_basis(x: Tensor) -> tuple[Tensor, Tensor]:
         x: images, shape ``(N, 3, H, W)``; every pixel of every image is one sample.
 
     Returns:
-        ``(eigenvalues, eigenvectors)``: shape ``(3,)`` in descending order, and ``(3, 3)``
+        ``(eigenvalues, eigenvectors)``, shape ``(3,)`` in descending order, and ``(3, 3)``
         with eigenvector ``i`` in column ``i`` (``cov = V diag(λ) Vᵀ``).
 
     Example:

@@ -52,7 +52,7 @@ def shift(x: Tensor, dy: int, dx: int, *, mode: str = "circular") -> Tensor:
             what leaves is lost and zeros come in, as when a camera pans over a dark scene.
 
     Returns:
-        same shape, dtype and device as ``x``: ``out[..., i, j] = x[..., i - dy, j - dx]``
+        same shape, dtype and device as ``x``; ``out[..., i, j] = x[..., i - dy, j - dx]``
         (indices modulo ``H`` and ``W`` when circular, zero outside when ``"zeros"``).
 
     Raises:

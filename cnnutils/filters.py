@@ -83,8 +83,9 @@ def gabor_kernel(
     .. math::
 
         g(x, y) = \\exp\\Big(-\\frac{x'^2 + \\gamma^2 y'^2}{2\\sigma^2}\\Big)
-                  \\cos\\Big(2\\pi\\frac{x'}{\\lambda} + \\psi\\Big), \\qquad
-        x' = x\\cos\\theta + y\\sin\\theta, \\quad y' = -x\\sin\\theta + y\\cos\\theta .
+                  \\cos\\Big(2\\pi\\frac{x'}{\\lambda} + \\psi\\Big),
+
+        x' = x\\cos\\theta + y\\sin\\theta, \\qquad y' = -x\\sin\\theta + y\\cos\\theta .
 
     The carrier oscillates along the direction ``theta``, so the stripes of the kernel run
     perpendicular to it: ``theta = 0`` gives vertical stripes (a detector of vertical edges and
@@ -341,8 +342,8 @@ def filter2d(image: Tensor, kernel: Tensor, *, padding: str = "reflect") -> Tens
         padding: one of ``"reflect"``, ``"replicate"``, ``"zeros"``, ``"circular"``.
 
     Returns:
-        ``image.shape[:-2] + kernel.shape[:-2] + (H, W)``: ``(H, W)``, ``(K, H, W)``,
-        ``(C, H, W)`` or ``(C, K, H, W)``.
+        shape ``image.shape[:-2] + kernel.shape[:-2] + (H, W)``, that is ``(H, W)``,
+        ``(K, H, W)``, ``(C, H, W)`` or ``(C, K, H, W)``.
 
     Example:
         >>> image = torch.arange(20.0).reshape(4, 5)
@@ -463,7 +464,7 @@ def orientation_histogram(
         operator: gradient operator, as in :func:`gradient_magnitude_orientation`.
 
     Returns:
-        shape ``(H // cell_size, W // cell_size, bins)``: the sum of the magnitudes of the
+        shape ``(H // cell_size, W // cell_size, bins)``, the sum of the magnitudes of the
         pixels of each cell whose orientation falls in each bin.
 
     Example:

@@ -202,7 +202,11 @@ class LocallyConnected2d(nn.Module):
         self.reset_parameters()
 
     def reset_parameters(self, generator: torch.Generator | None = None) -> None:
-        """Uniform in ``±1 / sqrt(fan_in)``, ``fan_in = C_in · kH · kW``, as ``nn.Conv2d``."""
+        """Uniform in ``±1 / sqrt(fan_in)``, ``fan_in = C_in · kH · kW``, as ``nn.Conv2d``.
+
+        Args:
+            generator: draws the weights; ``None`` uses PyTorch's global generator.
+        """
         bound = 1 / math.sqrt(self.in_channels * self.kernel_size[0] * self.kernel_size[1])
         nn.init.uniform_(self.weight, -bound, bound, generator=generator)
         if self.bias is not None:
@@ -215,6 +219,14 @@ class LocallyConnected2d(nn.Module):
         It computes exactly what ``conv`` computes on inputs of ``input_size``, with
         ``H_out · W_out`` independent copies of the weights (which training would untie).
         Only zero padding given as ints or pairs, no dilation, no groups.
+
+        Args:
+            conv: the convolution to copy.
+            input_size: ``H`` or ``(H, W)``, the input size the new layer is made for.
+
+        Returns:
+            a layer on ``conv``'s device and dtype, with ``weight[i, j] = conv.weight`` and
+            ``bias[i, j] = conv.bias`` at every output position ``(i, j)``.
 
         Example:
             >>> conv = nn.Conv2d(2, 4, 3, padding=1)

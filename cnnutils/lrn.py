@@ -91,7 +91,7 @@ def local_response_norm(
             ``"intra"`` (sum over a spatial neighbourhood in the same channel).
 
     Returns:
-        ``b``, the shape of ``x``: ``b = a / (k + α Σ a²)^β``.
+        ``b``, the shape of ``x``, with ``b = a / (k + α Σ a²)^β``.
 
     Example:
         >>> x = torch.ones(1, 3, 1, 1)

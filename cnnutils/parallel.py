@@ -130,8 +130,13 @@ def demo_problem(
     Dropout is off because each process would draw its own masks, and the runs could then not
     be compared bit for bit; everything else (LRN, grouped convolutions, pooling) is kept.
 
+    Args:
+        seed: seeds both the model's initialisation and the images.
+        images: the number of images.
+        size: their height and width.
+
     Returns:
-        ``(model, x, y)``: the model initialised from ``seed``; ``x`` ``(images, 3, size,
+        ``(model, x, y)``, the model initialised from ``seed``; ``x`` ``(images, 3, size,
         size)`` and ``y`` ``(images,)`` from :func:`cnnutils.data.make_shapes`.
 
     Example:
@@ -157,6 +162,10 @@ def main(argv: Sequence[str] | None = None) -> None:
     in ``DistributedDataParallel``, runs :func:`train_steps` on this rank's shares, and on rank
     0 saves ``{"state_dict": ..., "losses": [...]}`` to ``--out`` (a plain dict:
     ``torch.load(path)`` reads it with the default ``weights_only=True``).
+
+    Args:
+        argv: the command-line arguments (``--out``, ``--steps``, ``--batch-size``, ``--lr``,
+            ``--seed``, ``--backend``); ``None`` reads ``sys.argv``.
     """
     import torch.distributed as dist
     from torch.nn.parallel import DistributedDataParallel
@@ -201,6 +210,9 @@ def main(argv: Sequence[str] | None = None) -> None:
 
 def free_port() -> int:
     """A TCP port on 127.0.0.1 that is free right now (the OS picks it).
+
+    Returns:
+        the port number; another process could still take it before it is used.
 
     Example:
         >>> 0 < free_port() < 65536

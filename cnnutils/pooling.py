@@ -297,7 +297,7 @@ def max_pool2d_forward(
         kernel_size, stride, padding, dilation, ceil_mode: as in :func:`max_pool2d`.
 
     Returns:
-        ``(out, cache)``: ``out`` of shape ``(N, C, H_out, W_out)`` and a
+        ``(out, cache)``, ``out`` of shape ``(N, C, H_out, W_out)`` and a
         :class:`MaxPoolCache` whose ``indices`` equal those of
         ``F.max_pool2d(..., return_indices=True)``.
 

@@ -26,7 +26,7 @@ def seed_everything(seed: int, *, deterministic: bool = False) -> torch.Generato
             results still differ in the last digits.
 
     Returns:
-        a fresh CPU ``torch.Generator`` seeded with ``seed``: create random tensors on the CPU
+        a fresh CPU ``torch.Generator`` seeded with ``seed``. Create random tensors on the CPU
         with it and move them to the device, so that CPU and GPU runs see the same numbers.
 
     Example:
@@ -72,6 +72,9 @@ def get_device(prefer: str | None = None) -> torch.device:
 
 def in_colab() -> bool:
     """Whether this Python runs inside Google Colab.
+
+    Returns:
+        ``True`` when the ``google.colab`` module is loaded, as it always is on Colab.
 
     Example:
         >>> in_colab()

@@ -7,8 +7,8 @@ ended); :func:`evaluate` measures loss and accuracy; :func:`predict` returns pre
 
 Batches are sliced from tensors that sit on the device for the whole run (no ``DataLoader``):
 for a few thousand small images that is what makes a 2-core CPU fast enough. On a CUDA machine
-the same call runs there (:func:`cnnutils.get_device`), optionally with mixed precision and
-``channels_last``. On the CPU, the same model initialisation and ``seed`` give the same history.
+the same call runs there (:func:`~cnnutils.runtime.get_device`), optionally with mixed precision
+and ``channels_last``. On the CPU, the same model initialisation and ``seed`` give the same history.
 """
 
 from __future__ import annotations
@@ -46,7 +46,12 @@ LossFn = Callable[[Tensor, Tensor], Tensor]
 
 @dataclasses.dataclass(frozen=True)
 class Evaluation:
-    """Mean loss and accuracy (a fraction in ``[0, 1]``) over a dataset."""
+    """Mean loss and accuracy over a dataset, what :func:`evaluate` returns.
+
+    Attributes:
+        loss: the mean of the loss over all images.
+        accuracy: the fraction of images classified correctly, in ``[0, 1]``.
+    """
 
     loss: float
     accuracy: float
@@ -57,9 +62,11 @@ class History:
     """What :func:`fit` measured, one entry per epoch.
 
     Attributes:
-        train_loss, train_accuracy: means over the epoch's training batches (with augmentation,
-            in training mode, while the weights change).
-        val_loss, val_accuracy: on the validation set after the epoch (``nan`` without one).
+        train_loss: the mean loss over the epoch's training batches (with augmentation, in
+            training mode, while the weights change).
+        train_accuracy: the accuracy over the same batches, a fraction in ``[0, 1]``.
+        val_loss: the loss on the validation set after the epoch (``nan`` without one).
+        val_accuracy: the accuracy on the validation set after the epoch (``nan`` without one).
         time: wall-clock seconds from the start of :func:`fit` to the end of the epoch, its
             evaluation included.
         lr: the first parameter group's learning rate at the end of the epoch.
@@ -79,6 +86,12 @@ class History:
     def time_to(self, accuracy: float) -> float:
         """Seconds until the validation accuracy first reached ``accuracy`` (at the end of an
         epoch), or ``inf`` if it never did.
+
+        Args:
+            accuracy: the target validation accuracy, a fraction in ``[0, 1]``.
+
+        Returns:
+            the entry of ``time`` for the first epoch that reached it, or ``inf``.
 
         Example:
             >>> History(val_accuracy=[0.9, 0.97, 0.98], time=[1.0, 2.0, 3.0]).time_to(0.97)
@@ -131,7 +144,7 @@ def fit(
             :func:`cnnutils.data.random_shift`), with ``x`` on the device.
         seed: seeds the CPU generator that draws the order of the images and is passed to
             ``augment``. The model's initialisation is the caller's: seed before building it.
-        device: where to train; ``None`` means :func:`cnnutils.get_device`.
+        device: where to train; ``None`` means :func:`~cnnutils.runtime.get_device`.
         amp: mixed precision (``torch.autocast``: float16 with gradient scaling on CUDA,
             bfloat16 on the CPU).
         channels_last: use the ``channels_last`` memory format (faster convolutions on
@@ -239,6 +252,18 @@ def evaluate(
 
     The model is left in evaluation mode, on ``device``.
 
+    Args:
+        model: a classifier mapping ``(N, C, H, W)`` to ``(N, num_classes)`` logits; it is
+            moved to ``device``.
+        data: the images and labels to measure on.
+        batch_size: images per forward pass.
+        device: where to compute; ``None`` means :func:`~cnnutils.runtime.get_device`.
+        loss_fn: ``loss_fn(logits, labels)``, a mean over the batch.
+        amp: mixed precision (``torch.autocast``), as in :func:`fit`.
+
+    Returns:
+        an :class:`Evaluation`, the mean loss and the accuracy over all of ``data``.
+
     Example:
         >>> data = ImageDataset(torch.zeros(4, 1, 2, 2), torch.tensor([0, 0, 1, 0]), "ab")
         >>> class Zero(nn.Module):
@@ -274,6 +299,16 @@ def predict(
     """Predicted class of each image, in evaluation mode: shape ``(N, C, H, W) -> (N,)``, int64,
     on the CPU.
 
+    Args:
+        model: a classifier mapping ``(N, C, H, W)`` to ``(N, num_classes)`` logits; it is
+            moved to ``device``.
+        x: images, shape ``(N, C, H, W)``, on any device.
+        batch_size: images per forward pass.
+        device: where to compute; ``None`` means :func:`~cnnutils.runtime.get_device`.
+
+    Returns:
+        shape ``(N,)``, the index of the largest logit of each image.
+
     Example:
         >>> predict(nn.Sequential(nn.Flatten(), nn.Linear(4, 3)), torch.zeros(5, 1, 2, 2)).shape
         torch.Size([5])
@@ -295,6 +330,15 @@ def predict(
 def confusion_matrix(y_true: Tensor, y_pred: Tensor, num_classes: int) -> Tensor:
     """Counts ``C[i, j]`` of images of class ``i`` predicted as class ``j``, shape
     ``(num_classes, num_classes)``, int64 (what ``sklearn.metrics.confusion_matrix`` returns).
+
+    Args:
+        y_true: the true labels, shape ``(N,)``, in ``[0, num_classes)``.
+        y_pred: the predicted labels, shape ``(N,)``, in ``[0, num_classes)``.
+        num_classes: the number of classes.
+
+    Returns:
+        the counts, shape ``(num_classes, num_classes)``, on the CPU; row ``i`` sums to the
+        number of images of class ``i``.
 
     Example:
         >>> confusion_matrix(torch.tensor([0, 1, 1]), torch.tensor([0, 0, 1]), 2).tolist()
@@ -373,6 +417,15 @@ def plot_confusion_matrix(
 ) -> Figure:
     """The confusion matrix as an image with its counts written in the cells (rows: true
     class, columns: predicted class).
+
+    Args:
+        matrix: the counts, shape ``(K, K)``, as :func:`confusion_matrix` returns them.
+        classes: the ``K`` class names, in label order.
+        dpi: resolution of the figure.
+        size: width and height of the figure, in inches.
+
+    Returns:
+        the figure; the colour of a cell follows ``log(1 + count)``, so small counts show.
 
     Example:
         >>> fig = plot_confusion_matrix(torch.tensor([[3, 1], [0, 4]]), ["a", "b"])

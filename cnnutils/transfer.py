@@ -169,6 +169,10 @@ def unfreeze(model: nn.Module, prefixes: str | Iterable[str] = "") -> list[str]:
     Batch-norm layers under the prefixes that :func:`freeze` kept in evaluation mode follow the
     model's mode again (they take the mode of ``model`` now).
 
+    Args:
+        model: any module.
+        prefixes: one prefix or several; the empty prefix ``""`` matches every parameter.
+
     Returns:
         the names of the parameters that were frozen and are now trainable, in model order.
 
@@ -249,8 +253,15 @@ def norm_only(model: nn.Module, *, head: str | None = None, bn_eval: bool = Fals
 def find_head(model: nn.Module) -> str:
     """The qualified name of the output layer: the last ``nn.Linear`` registered in the model.
 
-    That is ``classifier.N`` for :func:`cnnutils.lenet5` and :func:`cnnutils.alexnet`, ``fc`` for
-    torchvision's ResNets, ``classifier.6`` for its AlexNet and VGGs, ``heads.head`` for ViT.
+    That is ``classifier.N`` for :func:`~cnnutils.models.lenet5.lenet5` and
+    :func:`~cnnutils.models.alexnet.alexnet`, ``fc`` for torchvision's ResNets, ``classifier.6``
+    for its AlexNet and VGGs, ``heads.head`` for ViT.
+
+    Args:
+        model: any module.
+
+    Returns:
+        the name, as in ``model.named_modules()``.
 
     Raises:
         ValueError: the model has no linear layer.
@@ -406,16 +417,17 @@ def extract_features(
 
     Uses torchvision's ``create_feature_extractor`` (``layer`` is a node name such as
     ``"features.7"`` or ``"avgpool"``; see ``get_graph_node_names``). Models whose ``forward``
-    cannot be traced symbolically (:class:`~cnnutils.LeNet5` and :class:`~cnnutils.AlexNet` check
-    the input shape in Python) fall back to a forward hook on the module named ``layer``. The
-    model's training/evaluation mode is restored afterwards; it stays on ``device``.
+    cannot be traced symbolically (:class:`~cnnutils.models.lenet5.LeNet5` and
+    :class:`~cnnutils.models.alexnet.AlexNet` check the input shape in Python) fall back to a
+    forward hook on the module named ``layer``. The model's training/evaluation mode is restored
+    afterwards; it stays on ``device``.
 
     Args:
         model: the network.
-        data: an :class:`~cnnutils.ImageDataset` or a tensor of images ``(N, C, H, W)``.
+        data: an :class:`~cnnutils.data.ImageDataset` or a tensor of images ``(N, C, H, W)``.
         layer: the node (or module) whose output to return.
         batch_size: images per forward pass.
-        device: where to compute; ``None`` means :func:`cnnutils.get_device`.
+        device: where to compute; ``None`` means :func:`~cnnutils.runtime.get_device`.
 
     Returns:
         a float32 CPU tensor of shape ``(N, D)``, ``D`` the layer's output size per image.
@@ -473,8 +485,12 @@ def extract_features(
 
 @dataclasses.dataclass(frozen=True)
 class ProbeResult:
-    """What :func:`linear_probe` returns: test ``accuracy`` in ``[0, 1]`` and the fitted
-    scikit-learn ``estimator`` (a pipeline: standardisation, then logistic regression)."""
+    """What :func:`linear_probe` returns.
+
+    Attributes:
+        accuracy: the accuracy on the test features, a fraction in ``[0, 1]``.
+        estimator: the fitted scikit-learn pipeline, standardisation then logistic regression.
+    """
 
     accuracy: float
     estimator: Any
@@ -563,10 +579,13 @@ def _weights_enum(name: str, fn: str):
 def weights_info(name: str = "alexnet") -> list[dict[str, Any]]:
     """Metadata of torchvision's pretrained weights for model ``name``; downloads nothing.
 
+    Args:
+        name: a torchvision classification model, e.g. ``"alexnet"`` or ``"resnet18"``.
+
     Returns:
-        one dict per weights entry: ``weights`` (e.g. ``"IMAGENET1K_V1"``), ``num_params``,
-        ``acc@1`` and ``acc@5`` (ImageNet-1K validation, %), ``file_size_mb`` (as torchvision
-        reports it), ``file`` (the checkpoint's file name) and ``min_size``.
+        one dict per weights entry, with keys ``weights`` (e.g. ``"IMAGENET1K_V1"``),
+        ``num_params``, ``acc@1`` and ``acc@5`` (ImageNet-1K validation, %), ``file_size_mb``
+        (as torchvision reports it), ``file`` (the checkpoint's file name) and ``min_size``.
 
     Example:
         >>> info = weights_info("alexnet")[0]

@@ -62,7 +62,7 @@ class ConvCost:
 
     @property
     def flops(self) -> int:
-        """``2 * multiply_adds``: the count of ``torch.utils.flop_counter`` for one image."""
+        """Twice ``multiply_adds``, what ``torch.utils.flop_counter`` counts for one image."""
         return 2 * self.multiply_adds
 
 
@@ -440,7 +440,7 @@ def volume_conv_frame(
         dpi: resolution.
 
     Returns:
-        The figure: ``in_channels + out_channels`` axes, each cell a ``Rectangle`` whose gid
+        The figure, with ``in_channels + out_channels`` axes, each cell a ``Rectangle`` whose gid
         is ``"in{c}:{row},{col}"`` (input coordinates, negative or past the end in the padding)
         or ``"out{o}:{i},{j}"``.
 

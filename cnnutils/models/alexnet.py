@@ -315,7 +315,7 @@ class LayerSummary:
 
     @property
     def neurons(self) -> int:
-        """Output values per image: the product of ``out_shape``."""
+        """Output values per image, the product of ``out_shape``."""
         return int(torch.Size(self.out_shape).numel())
 
 
@@ -378,6 +378,13 @@ def split_grouped_conv(conv: nn.Conv2d) -> list[nn.Conv2d]:
     channels ``g·C_out/G … (g+1)·C_out/G - 1`` with its own filters: concatenating the outputs
     of the returned convolutions, each applied to its slice of the input channels, gives
     ``conv``'s output. The weights are copied.
+
+    Args:
+        conv: a convolution with ``groups = G``.
+
+    Returns:
+        ``G`` convolutions from ``C_in / G`` to ``C_out / G`` channels, with ``conv``'s kernel
+        size, stride, padding, dilation, bias choice, device and dtype.
 
     Example:
         >>> conv = nn.Conv2d(4, 6, 3, groups=2)

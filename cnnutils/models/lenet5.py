@@ -43,9 +43,10 @@ __all__ = [
     "lenet5",
 ]
 
-# Table I of LeCun et al. (1998): which of S2's 6 maps (rows) feed each of C3's 16 maps
-# (columns). Maps 0-5 see 3 contiguous S2 maps, 6-11 see 4 contiguous ones, 12-14 see 4
-# non-contiguous ones and map 15 sees all 6 (indices wrap around: map 4 sees 4, 5 and 0).
+#: Table I of LeCun et al. (1998), the S2 maps that each of C3's 16 maps reads.
+#: ``C3_TABLE[j]`` lists the S2 maps (of 6) that feed C3 map ``j``. Maps 0-5 see 3 contiguous S2
+#: maps, 6-11 see 4 contiguous ones, 12-14 see 4 non-contiguous ones and map 15 sees all 6
+#: (indices wrap around: map 4 sees 4, 5 and 0).
 C3_TABLE: tuple[tuple[int, ...], ...] = (
     *((j % 6, (j + 1) % 6, (j + 2) % 6) for j in range(6)),
     *((j % 6, (j + 1) % 6, (j + 2) % 6, (j + 3) % 6) for j in range(6)),
