@@ -73,7 +73,7 @@ browser:
 	@test -x "$(CHROMIUM)" || { echo "no browser at $(CHROMIUM) (set CHROMIUM=...)"; exit 1; }
 
 test: install book browser
-	$(BIN)/ruff check cnnutils tests tools notebooks
+	$(BIN)/ruff check cnnutils tests tools notebooks book
 	$(TESTENV) $(PYTEST) $(NBVAL) --durations=10
 
 # On a CUDA machine: every notebook runs; only NBVAL_CHECK_OUTPUT cells are compared, and the
@@ -105,12 +105,12 @@ serve:
 	$(BIN)/python -m http.server $(PORT) --bind 127.0.0.1 --directory _build/html
 
 lint: install
-	$(BIN)/ruff check cnnutils tests tools notebooks
+	$(BIN)/ruff check cnnutils tests tools notebooks book
 	$(BIN)/ruff format --check cnnutils tests tools
 
 format: install
 	$(BIN)/ruff format cnnutils tests tools
-	$(BIN)/ruff check --fix cnnutils tests tools notebooks
+	$(BIN)/ruff check --fix cnnutils tests tools notebooks book
 
 # Solve the stack afresh in a scratch environment and write the exact pins.
 lock:

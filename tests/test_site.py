@@ -13,11 +13,11 @@ Every page of the book (read from ``_toc.yml``, plus ``index.html``, ``genindex.
    on the target page);
 6. have its maths typeset by the vendored MathJax (``mjx-container`` elements appear, no TeX
    error), which proves MathJax is served from the site rather than a CDN;
-7. on chapter pages (TOC files under ``notebooks/``), carry exactly one "Open in Colab" link, to
-   the URL ``_config.yml`` implies; other pages carry none;
+7. on notebook pages (the chapters, and notebooks under ``book/``), carry exactly one "Open in
+   Colab" link, to the URL ``_config.yml`` implies; other pages carry none;
 8. have a non-empty ``<title>`` and ``<h1>``;
 9. render every saved ipywidgets view with the vendored widgets HTML manager (no CDN);
-10. on chapter pages, show the execution badge that ``tools/nbtool.py`` generates.
+10. on notebook pages, show the execution badge that ``tools/nbtool.py`` generates.
 
 Separate tests switch the theme to dark mode (no errors, a dark background) and run the Sphinx
 search offline.
@@ -129,8 +129,10 @@ def toc_docnames(toc: dict[str, Any], root: Path = REPO) -> list[str]:
     return list(dict.fromkeys(names))
 
 
-def is_chapter(page: str) -> bool:
-    return page.startswith("notebooks/")
+def is_notebook(page: str) -> bool:
+    """Whether the page comes from a notebook (a chapter, or a notebook page such as conventions):
+    the theme gives those a Colab link, and tools/nbtool.py an execution badge."""
+    return (REPO / page).with_suffix(".ipynb").is_file()
 
 
 def site_pages() -> list[str]:
@@ -398,8 +400,8 @@ def _colab_problems(page: Page, path: str, config: dict[str, Any]) -> list[str]:
     hrefs = page.eval_on_selector_all(
         f'a[href^="{COLAB_PREFIX}"]', "links => links.map(a => a.getAttribute('href'))"
     )
-    if not is_chapter(path):
-        return [f"Colab link on a non-chapter page: {h}" for h in hrefs]
+    if not is_notebook(path):
+        return [f"Colab link on a page that is not a notebook: {h}" for h in hrefs]
     expected = expected_colab_url(path, config)
     if hrefs == [expected]:
         return []
@@ -428,7 +430,7 @@ BADGE = re.compile(
 
 
 def _badge_problems(page: Page, path: str) -> list[str]:
-    if not is_chapter(path):
+    if not is_notebook(path):
         return []
     badges = [t.strip() for t in page.locator(".chapter-badge").all_text_contents()]
     if len(badges) == 1 and BADGE.match(badges[0]):
