@@ -16,7 +16,9 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tools"))
 import nbtool  # noqa: E402
 
-NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))
+NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))  # the chapters
+# Every executed notebook: the chapters and notebook pages such as book/conventions.ipynb.
+ALL_NOTEBOOKS = NOTEBOOKS + sorted((ROOT / "book").glob("*.ipynb"))
 MAX_BYTES = 2 * 1024 * 1024
 
 
@@ -46,12 +48,20 @@ def test_toc_and_notebooks_agree():
         assert list(ROOT.glob(page + ".*")), f"_toc.yml lists {page}, which does not exist"
 
 
-@pytest.fixture(params=NOTEBOOKS, ids=[p.name for p in NOTEBOOKS])
-def notebook(request):
-    path = request.param
+def _read(path):
     nb = nbformat.read(path, as_version=4)
     nbformat.validate(nb)
     return path, nb
+
+
+@pytest.fixture(params=NOTEBOOKS, ids=[p.name for p in NOTEBOOKS])
+def notebook(request):
+    return _read(request.param)
+
+
+@pytest.fixture(params=ALL_NOTEBOOKS, ids=[p.relative_to(ROOT).as_posix() for p in ALL_NOTEBOOKS])
+def any_notebook(request):
+    return _read(request.param)
 
 
 def test_name_pattern(notebook):
@@ -59,8 +69,8 @@ def test_name_pattern(notebook):
     assert re.fullmatch(r"\d\d_[a-z0-9_]+\.ipynb", path.name), path.name
 
 
-def test_fully_executed_top_to_bottom(notebook):
-    path, nb = notebook
+def test_fully_executed_top_to_bottom(any_notebook):
+    path, nb = any_notebook
     counts = [c.execution_count for c in code_cells(nb)]
     assert None not in counts, f"{path.name}: {counts.count(None)} code cells were never executed"
     assert counts == list(range(1, len(counts) + 1)), (
@@ -69,8 +79,8 @@ def test_fully_executed_top_to_bottom(notebook):
     assert any(c.outputs for c in code_cells(nb)), f"{path.name}: no outputs at all"
 
 
-def test_no_unexpected_errors_or_stderr(notebook):
-    path, nb = notebook
+def test_no_unexpected_errors_or_stderr(any_notebook):
+    path, nb = any_notebook
     for i, cell in enumerate(code_cells(nb)):
         tags = cell.metadata.get("tags", [])
         for out in cell.outputs:
@@ -80,8 +90,8 @@ def test_no_unexpected_errors_or_stderr(notebook):
                 pytest.fail(f"{path.name} cell {i}: stderr output {out.text[:200]!r}")
 
 
-def test_setup_cell_and_colab_metadata(notebook):
-    path, nb = notebook
+def test_setup_cell_and_colab_metadata(any_notebook):
+    path, nb = any_notebook
     first = code_cells(nb)[0]
     assert first.source == nbtool.setup_cell_source(), (
         f"{path.name}: the setup cell differs from tools/nbtool.py's; run make execute"
@@ -119,13 +129,13 @@ def test_chapter_structure(notebook):
     assert solutions, f"{path.name}: exercises need solutions hidden behind a toggle (hide-input)"
 
 
-def test_size(notebook):
-    path, _ = notebook
+def test_size(any_notebook):
+    path, _ = any_notebook
     assert path.stat().st_size < MAX_BYTES, f"{path.name}: {path.stat().st_size} bytes"
 
 
-def test_no_volatile_metadata(notebook):
-    path, nb = notebook
+def test_no_volatile_metadata(any_notebook):
+    path, nb = any_notebook
     assert "version" not in nb.metadata.get("language_info", {})
     for cell in nb.cells:
         assert "execution" not in cell.metadata, f"{path.name}: execution timestamps committed"
@@ -158,8 +168,8 @@ def test_site_build_shows_committed_outputs():
     assert config["launch_buttons"]["colab_url"] == "https://colab.research.google.com"
 
 
-def test_badge_is_generated_from_the_execution_record(notebook):
-    path, nb = notebook
+def test_badge_is_generated_from_the_execution_record(any_notebook):
+    path, nb = any_notebook
     record = nb.metadata.get("cnnbook", {}).get("execution")
     assert record, f"{path.name}: no execution record; run make execute"
     assert set(record) >= {"seconds", "device", "cpu_threads", "torch", "python", "date"}
