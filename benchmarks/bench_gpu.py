@@ -30,8 +30,9 @@ Sections, in order (``--sections`` picks some):
 
 Timing: CUDA events around blocks of calls (``time.perf_counter`` on the CPU), after warm-up
 calls (which also let cuDNN's autotuner pick its algorithms), median over the blocks. The whole
-run keeps to ``--budget-s`` seconds: later measurements are skipped (and listed as skipped)
-when time runs short.
+run keeps to ``--budget-s`` seconds: each section starts no measurement once its share of the
+budget is spent (:data:`UNTIL`: matmul up to 12%, conv 40%, unfold 55%, the eager AlexNet rows
+70%, torch.compile the rest), and what it skipped is listed.
 
 ``--smoke`` runs every code path with tiny shapes and one or two iterations, on the CPU unless
 ``--device cuda`` is given, in a few seconds: timings from it mean nothing. Without CUDA and
@@ -50,6 +51,7 @@ import math
 import os
 import platform
 import re
+import signal
 import statistics
 import subprocess
 import sys
@@ -200,8 +202,15 @@ class Budget:
     def elapsed(self) -> float:
         return time.perf_counter() - self.start
 
-    def left(self) -> float:
-        return self.seconds - self.elapsed()
+    def left(self, until: float = 1.0) -> float:
+        """Seconds until ``until`` (a fraction) of the budget is spent."""
+        return self.seconds * until - self.elapsed()
+
+
+# Each section stops starting measurements once this fraction of the budget is spent, so a slow
+# section cannot starve the later ones; time a section leaves unused passes to the next ones.
+# torch.compile, last, gets whatever is left.
+UNTIL = {"matmul": 0.12, "conv": 0.4, "unfold": 0.55, "alexnet": 0.7}
 
 
 # ------------------------------------------------------------------------------------------
@@ -323,7 +332,7 @@ def section_matmul(device: torch.device, cfg: Config, budget: Budget, result: di
         precisions.append(("fp16", torch.float16, False))
     precisions += [("tf32", torch.float32, True), ("fp32", torch.float32, False)]
     for label, dtype, use_tf32 in precisions:
-        if budget.left() < 5:
+        if budget.left(UNTIL["matmul"]) < 0:
             result["skipped"].append(f"matmul {label}: out of time")
             continue
         a, b = random((n, n), device, dtype, 1), random((n, n), device, dtype, 2)
@@ -441,7 +450,7 @@ def section_conv(device: torch.device, cfg: Config, budget: Budget, result: dict
         for label, dtype, use_tf32, channels_last, peak_name in modes:
             dtype = dtype or lowp
             peak_name = lowp_name if peak_name == "lowp" else peak_name
-            if budget.left() < 30:
+            if budget.left(UNTIL["conv"]) < 0:
                 result["skipped"].append(f"conv {s['label']} {label}: out of time")
                 cells.append(f"{'skipped':>16}")
                 continue
@@ -489,11 +498,15 @@ def section_unfold(device: torch.device, cfg: Config, budget: Budget, result: di
     )
     for label, n, c_in, c_out, size in cfg.unfold_shapes:
         shape_label = f"{label}: N={n}, {c_in}→{c_out}, {size}×{size}"
+        err = None
         for precision, dtype, use_tf32 in (
             ("fp32", torch.float32, False),
             ("tf32", torch.float32, True),
             (DTYPE_NAMES[lowp], lowp, False),
         ):
+            if budget.left(UNTIL["unfold"]) < 0:
+                result["skipped"].append(f"unfold {shape_label} {precision}: out of time")
+                continue
             x = random((n, c_in, size, size), device, dtype, 1)
             w = random((c_out, c_in, 3, 3), device, dtype, 2) * 0.05
             b = random((c_out,), device, dtype, 3)
@@ -506,8 +519,10 @@ def section_unfold(device: torch.device, cfg: Config, budget: Budget, result: di
                         err = ((ours - ref).norm() / ref.norm()).item()
                     del ref, ours
                 for pass_name in ("fwd", "fwd+bwd"):
-                    if budget.left() < 25:
-                        result["skipped"].append(f"unfold {shape_label} {precision}: out of time")
+                    if budget.left(UNTIL["unfold"]) < 0:
+                        result["skipped"].append(
+                            f"unfold {shape_label} {precision} {pass_name}: out of time"
+                        )
                         continue
                     times = {}
                     for method in ("cudnn", "unfold"):
@@ -537,7 +552,8 @@ def section_unfold(device: torch.device, cfg: Config, budget: Budget, result: di
                     )
             del x, w, b, grad
             free(device)
-        print(f"{'':<34} relative error of unfold vs F.conv2d (fp32): {err:.1e}")
+        if err is not None:
+            print(f"{'':<34} relative error of unfold vs F.conv2d (fp32): {err:.1e}")
     result["unfold"] = rows
 
 
@@ -644,15 +660,26 @@ def compile_in_child(spec: dict, device: torch.device, smoke: bool, timeout: flo
     ]
     if smoke:
         command.append("--smoke")
+    # a session of its own, so that a timeout ends the compiler's worker processes too
+    child = subprocess.Popen(
+        command,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+    )
     try:
-        done = subprocess.run(command, capture_output=True, text=True, timeout=timeout)
+        stdout, stderr = child.communicate(timeout=timeout)
     except subprocess.TimeoutExpired:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(child.pid, signal.SIGKILL)
+        child.communicate()
         return {"skipped": f"torch.compile did not finish within {timeout:.0f} s"}
-    for line in done.stdout.splitlines():
+    for line in stdout.splitlines():
         if line.startswith(CHILD_MARK):
             return json.loads(line[len(CHILD_MARK) :])
-    tail = (done.stderr or done.stdout).strip().splitlines()[-3:]
-    return {"error": f"compile child exited {done.returncode}: " + " | ".join(tail)}
+    tail = (stderr or stdout).strip().splitlines()[-3:]
+    return {"error": f"compile child exited {child.returncode}: " + " | ".join(tail)}
 
 
 def section_alexnet(
@@ -693,7 +720,7 @@ def section_alexnet(
     print(header, flush=True)
     rows = []
     for label, variant, batch, precision, channels_last in specs:
-        if budget.left() < 20:
+        if budget.left(UNTIL["alexnet"]) < 0:
             result["skipped"].append(f"alexnet {label} batch {batch}: out of time")
             continue
         spec = {
