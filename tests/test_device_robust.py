@@ -21,8 +21,12 @@ The rules, each chosen to have few false positives:
     no ``print()``, f-string without a format spec, or cell display of a value that may be a
     device tensor: its repr says ``device='cuda:0'`` on a GPU, so the output differs.
 ``print-device``
-    no ``print()`` of ``device`` or ``x.device`` itself ("cpu" here, "cuda" on a GPU). Cells
-    tagged ``nbval-ignore-output`` are exempt from this rule and the one above.
+    no ``print()`` of ``device`` or ``x.device`` itself ("cpu" here, "cuda" on a GPU).
+``print-device-float``
+    no unrounded ``t.item()`` / ``float(t)`` of a device value in ``print()`` (an f-string
+    field without a format spec, or a bare argument): its last digits differ between CPU and
+    GPU (TF32, other summation orders). Integers (comparisons, ``argmax``, ``.long()``...) are
+    exact and pass. Cells tagged ``nbval-ignore-output`` are exempt from the three print rules.
 
 A line may opt out with a trailing ``# device: ok`` comment (say why in the comment).
 
@@ -75,6 +79,10 @@ PLOT_METHODS = {
     "imshow", "plot", "hist", "scatter", "bar", "barh", "matshow", "contour", "contourf",
     "pcolormesh", "quiver", "errorbar", "fill_between", "step", "semilogy", "semilogx",
     "loglog", "stem", "boxplot", "violinplot",
+}  # fmt: skip
+EXACT_METHODS = {
+    "argmax", "argmin", "long", "int", "count_nonzero", "numel", "eq", "ne", "nonzero", "bool",
+    "round", "floor", "ceil", "shape", "size",
 }  # fmt: skip
 OPT_OUT = re.compile(r"#\s*device:\s*ok\b")
 
@@ -287,6 +295,9 @@ class _Analysis:
                     if self.shows_device_name(arg):
                         self.report(sub, "print-device")
                         break
+                    if self.shows_unrounded_device_float(arg):
+                        self.report(sub, "print-device-float")
+                        break
 
     @staticmethod
     def shows_device_name(node: ast.AST) -> bool:
@@ -302,6 +313,35 @@ class _Analysis:
                 isinstance(v, ast.FormattedValue) and is_device(v.value) for v in node.values
             )
         return is_device(node)
+
+    def device_float(self, node: ast.AST) -> bool:
+        """``t.item()`` or ``float(t)`` of a device value that is not an exact integer."""
+        if not isinstance(node, ast.Call):
+            return False
+        if isinstance(node.func, ast.Attribute) and node.func.attr == "item" and not node.args:
+            inner = node.func.value
+        elif isinstance(node.func, ast.Name) and node.func.id == "float" and node.args:
+            inner = node.args[0]
+        else:
+            return False
+        if not self.tainted_expr(inner):
+            return False
+        for sub in ast.walk(inner):  # counts and indices are exact on every device
+            if isinstance(sub, ast.Compare):
+                return False
+            if isinstance(sub, ast.Attribute) and sub.attr in EXACT_METHODS:
+                return False
+        return True
+
+    def shows_unrounded_device_float(self, node: ast.AST) -> bool:
+        if isinstance(node, ast.JoinedStr):
+            return any(
+                isinstance(v, ast.FormattedValue)
+                and v.format_spec is None
+                and self.device_float(v.value)
+                for v in node.values
+            )
+        return self.device_float(node)
 
     def shows_device_tensor(self, node: ast.AST) -> bool:
         if isinstance(node, ast.JoinedStr):
@@ -511,13 +551,18 @@ def test_rules_on_examples():
     assert _check("t = t.to(device)", "y = net(t)[0]", "np.asarray(y)") == ["2:1:numpy-on-device"]
     assert _check("net.to(device)", "out = net(x)", "out") == ["2:1:print-device-tensor"]
     assert _check("t = t.to(device)", "ax.imshow(t[0])") == ["1:1:numpy-on-device"]
-    assert _check("t = t.to(device)", "print(t)", "print(t.shape, t.sum().item())") == [
+    assert _check("t = t.to(device)", "print(t)", "print(t.shape, round(t.sum().item(), 3))") == [
         "1:1:print-device-tensor"
     ]
     assert _check("t = t.to(device)", 'print(f"{t.sum():.3f} {t}")') == ["1:1:print-device-tensor"]
     assert _check('print(f"on {device}")', "print(x.device)") == [
         "0:1:print-device",
         "1:1:print-device",
+    ]
+    floats = 'print(f"{t.sum().item()} {t.mean().item():.3f} {(t > 0).sum().item()}")'
+    assert _check("t = t.to(device)", floats, "print(float(t.max()))") == [
+        "1:1:print-device-float",
+        "2:1:print-device-float",
     ]
     # host values: .item(), float(), helpers that return floats, annotated cnnutils functions
     src = "def err(a, b):\n    return ((a - b).norm() / b.norm()).item()\n"
