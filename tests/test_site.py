@@ -72,6 +72,7 @@ CHROMIUM_ARGS = [
 VIEWPORT = {"width": 1280, "height": 900}
 TIMEOUT_MS = 15_000  # any single Playwright action or navigation
 MATHJAX_TIMEOUT_MS = 10_000
+SCREENSHOT_TIMEOUT_MS = 90_000  # a full-page capture of the API page (~100,000 px) is slow
 LOCAL_HOSTS = {"127.0.0.1", "localhost"}
 COLAB_PREFIX = "https://colab.research.google.com/"
 SOURCE_SUFFIXES = (".ipynb", ".md", ".rst")  # what a TOC `file:` entry may end with
@@ -489,7 +490,9 @@ def test_page(
     finally:
         SCREENSHOT_DIR.mkdir(parents=True, exist_ok=True)
         try:
-            page.screenshot(path=screenshot_path(path), full_page=True)
+            page.screenshot(
+                path=screenshot_path(path), full_page=True, timeout=SCREENSHOT_TIMEOUT_MS
+            )
         except PlaywrightError as exc:
             problems.append(f"screenshot failed: {exc}".splitlines()[0])
         context.close()
