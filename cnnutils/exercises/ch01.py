@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import math
+import numbers
 from collections.abc import Mapping
 from typing import Any
 
 import torch
 
-from cnnutils.exercises import exercise, expect, need
-from cnnutils.filters import sobel_kernels
+from cnnutils.exercises import Unsolved, exercise, expect, need
+from cnnutils.filters import orientation_histogram, sobel_kernels
 
 __all__: list[str] = []
 
@@ -48,16 +49,54 @@ def _counting(ns: Mapping[str, Any]) -> str:
         "n_alexnet_dense should be dense_params(224, 224, 3, 4096).",
     )
     ratio = dense / conv1
-    return (
-        f"both agree with PyTorch; the dense layer has {ratio:,.0f}× the conv layer's parameters."
-    )
+    return f"PyTorch agrees; the dense layer is {ratio:,.0f}× larger."
 
 
-@exercise("01.2", names=("best_degrees",))
+def _as_float64(value: Any, name: str) -> torch.Tensor:
+    try:
+        return torch.as_tensor(value, dtype=torch.float64).detach().cpu()
+    except (TypeError, ValueError, RuntimeError) as error:
+        raise Unsolved(
+            f"`{name}` should be a tensor (or array) of numbers, got {type(value).__name__}."
+        ) from error
+
+
+def _stripe_direction(image: torch.Tensor) -> tuple[float, float]:
+    """Direction (degrees in [0, 180), y down) and wavelength of a stripe image's strongest wave."""
+    power = torch.fft.fft2(image - image.mean()).abs()
+    row, col = divmod(int(power.argmax()), image.shape[1])
+    fy = torch.fft.fftfreq(image.shape[0], dtype=torch.float64)[row].item()
+    fx = torch.fft.fftfreq(image.shape[1], dtype=torch.float64)[col].item()
+    return math.degrees(math.atan2(fy, fx)) % 180, 1 / math.hypot(fx, fy)
+
+
+@exercise("01.2", names=("stripes_60", "best_degrees"))
 def _orientation(ns: Mapping[str, Any]) -> str:
-    best = need(ns, "best_degrees")
+    stripes, best = need(ns, "stripes_60", "best_degrees")
+    stripes = _as_float64(stripes, "stripes_60")
     expect(
-        isinstance(best, (int, float)) and not isinstance(best, bool),
+        stripes.shape == (96, 96),
+        f"stripes_60 should be a 96×96 image, got shape {tuple(stripes.shape)}.",
+    )
+    expect(stripes.std() > 0, "stripes_60 is constant: it should vary as a wave, e.g. a cosine.")
+    direction, wavelength = _stripe_direction(stripes)
+    expect(
+        abs(direction - 120) > 5,
+        f"stripes_60 varies along {direction:.0f}°, the mirror image of 60°: y points down, so "
+        "use x cos θ + y sin θ with y the row index.",
+    )
+    expect(
+        abs(direction - 60) <= 5,
+        f"stripes_60 varies along {direction:.0f}°, not 60°: its intensity should depend on "
+        "x cos 60° + y sin 60° only (x the column, y the row index).",
+    )
+    expect(
+        abs(wavelength - 8) <= 1,
+        f"the stripes' wavelength is about {wavelength:.1f} pixels, not 8: divide "
+        "x cos θ + y sin θ by the wavelength before taking the cosine (in radians: times 2π).",
+    )
+    expect(
+        isinstance(best, numbers.Real) and not isinstance(best, bool),
         f"best_degrees should be a number of degrees, got {type(best).__name__}.",
     )
     expect(
@@ -71,7 +110,7 @@ def _orientation(ns: Mapping[str, Any]) -> str:
         "x' axis points along 60° should respond most. Check the bank's angles and which "
         "axis you take the mean over.",
     )
-    return "the 60° filter responds most to stripes along 60°."
+    return "stripes along 60°, and the 60° filter responds most."
 
 
 @exercise("01.3", names=("stripes_kernel", "stripe_losses"))
@@ -98,4 +137,42 @@ def _what_data_teach(ns: Mapping[str, Any]) -> str:
         (kernel - sobel_x).abs().max() > 0.2,
         "the kernel is Sobel's: that happens only if the image varies down the columns too.",
     )
-    return "a perfect fit on stripes, with a kernel that is not Sobel's."
+    return "a perfect fit, with a kernel that is not Sobel's."
+
+
+@exercise("01.4", names=("brighter", "dimmer"))
+def _invariance(ns: Mapping[str, Any]) -> str:
+    brighter, dimmer = need(ns, "brighter", "dimmer")
+    brighter = _as_float64(brighter, "brighter")
+    dimmer = _as_float64(dimmer, "dimmer")
+    photo = _as_float64(need(ns, "astronaut"), "astronaut")
+    original = orientation_histogram(photo, cell_size=16, bins=9)
+    for name, hist in (("brighter", brighter), ("dimmer", dimmer)):
+        expect(
+            hist.shape == original.shape,
+            f"{name} should have the shape of the cell histograms, {tuple(original.shape)}, got "
+            f"{tuple(hist.shape)}: use orientation_histogram(..., cell_size=16, bins=9).",
+        )
+    total = original.sum()
+
+    def change(hist: torch.Tensor, reference: torch.Tensor) -> float:
+        return ((hist - reference).abs().sum() / total).item()  # share of all votes moved
+
+    expect(
+        change(brighter, original) < 1e-4,
+        f"brighter differs from the original histograms by {change(brighter, original):.1%} of "
+        "the votes: it should be the histograms of astronaut + 0.2, and a constant offset "
+        "cancels in every gradient.",
+    )
+    scale = (dimmer.sum() / total).item()
+    expect(
+        change(dimmer, original) > 1e-4,
+        "dimmer equals the original histograms: did you multiply the photo by 0.5 before "
+        "computing them?",
+    )
+    expect(
+        change(dimmer, 0.5 * original) < 1e-4,
+        f"dimmer holds {scale:.2f} times the original votes, expected 0.50: it should be the "
+        "histograms of 0.5 * astronaut, where every gradient is halved.",
+    )
+    return "+0.2 changes no vote; × 0.5 halves every vote."
