@@ -144,7 +144,11 @@ def get_exercise(exercise_id: str) -> Exercise:
 
 
 def exercise_ids() -> list[str]:
-    """Every registered exercise id, in chapter order (all chapter modules are imported)."""
+    """Every registered exercise id, in chapter order (all chapter modules are imported).
+
+    Returns:
+        the ids ``"NN.k"``, sorted by chapter, then by exercise number.
+    """
     for info in pkgutil.iter_modules(__path__):
         if re.fullmatch(r"ch\d{2}", info.name):
             importlib.import_module(f"{__name__}.{info.name}")
@@ -154,8 +158,15 @@ def exercise_ids() -> list[str]:
 def need(namespace: Mapping[str, Any], *names: str) -> Any:
     """Look ``names`` up in the reader's namespace; one name gives its value, several a tuple.
 
-    A name that is missing or still the stub ``...`` raises :class:`Unsolved`; so does a name
-    the exercise declares as a function when it is not callable.
+    Args:
+        namespace: the reader's namespace.
+        *names: the names to look up.
+
+    Returns:
+        the value of the one name, or a tuple of values for several.
+
+    Raises:
+        Unsolved: when a name is missing or still the stub ``...``.
     """
     values = []
     for name in names:
@@ -167,7 +178,12 @@ def need(namespace: Mapping[str, Any], *names: str) -> Any:
 
 
 def expect(condition: Any, hint: str) -> None:
-    """Raise :class:`Unsolved` with ``hint`` unless ``condition`` is true."""
+    """Raise :class:`Unsolved` with ``hint`` unless ``condition`` is true.
+
+    Args:
+        condition: what a correct solution satisfies.
+        hint: what to tell the reader when it does not.
+    """
     if not condition:
         raise Unsolved(hint)
 
@@ -175,6 +191,13 @@ def expect(condition: Any, hint: str) -> None:
 def evaluate(exercise_id: str, namespace: Mapping[str, Any]) -> CheckResult:
     """Run the checker of ``exercise_id`` on ``namespace`` and return the outcome; never raises
     for the reader's mistakes (an unknown id is a ``ValueError``: that is the notebook's bug).
+
+    Args:
+        exercise_id: ``"NN.k"``.
+        namespace: where the reader's solution lives, usually ``globals()``.
+
+    Returns:
+        a :class:`CheckResult`, true when solved; its message is the hint otherwise.
 
     Example:
         >>> result = evaluate("01.1", {})
@@ -211,6 +234,10 @@ def check(exercise_id: str, namespace: Mapping[str, Any]) -> None:
     """Print whether exercise ``exercise_id`` is solved in ``namespace``, with a hint if not.
 
     Call it as ``check("04.1", globals())`` after writing the solution.
+
+    Args:
+        exercise_id: ``"NN.k"``.
+        namespace: where the reader's solution lives, usually ``globals()``.
 
     Example:
         >>> check("01.1", {"dense_params": ...})  # doctest: +ELLIPSIS
