@@ -106,7 +106,7 @@
       return head + ", but " + plural(ax.remainder, "it is", "they are") +
         " zero padding: no input " + noun + " is lost.";
     }
-    var note = padding > 0 ? " (" + padding + " of padding)" : "";
+    var note = padding > 0 ? " (" + padding + " of them padding)" : "";
     return head + note + ", so input " + plural(ax.dropped.length, noun, nouns) + " " +
       formatIndices(ax.dropped) + " " + plural(ax.dropped.length, "is", "are") +
       " never read.";
