@@ -11,6 +11,7 @@
 #   bash benchmarks/gpu_check.sh --fetch-wheels  HERE, with the package registry: download the
 #                                                wheels for the GPU machine into $WHEELS
 #   --notebooks "a.ipynb b.ipynb"                only these notebooks
+#   --no-notebooks, --no-bench                   leave out a part (for a rerun)
 #
 # Environment: OUT (results; the device tool sets it, else _build/gpu_check), PYTHON (python3),
 # WHEELS (_build/wheels), GPU_CHECK_BUDGET_S (whole run, 510 s), GPU_CHECK_NB_BUDGET_S (the
@@ -24,6 +25,8 @@ cd "$ROOT" || exit 1
 
 MODE=gpu
 DRY=0
+SKIP_NB=0
+SKIP_BENCH=0
 NOTEBOOKS=""
 while [ $# -gt 0 ]; do
     case "$1" in
@@ -31,7 +34,9 @@ while [ $# -gt 0 ]; do
         --cpu) MODE=cpu ;;
         --fetch-wheels) MODE=fetch ;;
         --notebooks) shift; NOTEBOOKS="${1:-}" ;;
-        -h|--help) sed -n '2,24p' "$0"; exit 0 ;;
+        --no-notebooks) SKIP_NB=1 ;;
+        --no-bench) SKIP_BENCH=1 ;;
+        -h|--help) sed -n "2,25p" "$0"; exit 0 ;;
         *) echo "gpu_check.sh: unknown argument $1 (see --help)" >&2; exit 2 ;;
     esac
     shift
@@ -192,7 +197,7 @@ fi
 # ------------------------------------------------------------------ notebooks, nbval lax
 [ -n "$NOTEBOOKS" ] || NOTEBOOKS="$(ls notebooks/*.ipynb)"
 n_notebooks=$(echo "$NOTEBOOKS" | wc -w)
-threads=$(( $(nproc) / (JOBS < n_notebooks ? JOBS : n_notebooks) ))
+threads=$(( $(nproc) / (JOBS < n_notebooks ? JOBS : (n_notebooks > 0 ? n_notebooks : 1)) ))
 [ "$threads" -ge 1 ] || threads=1
 nb_deadline=$(( $(now) + NB_BUDGET ))
 [ "$nb_deadline" -le $((DEADLINE - 90)) ] || nb_deadline=$((DEADLINE - 90))
@@ -210,17 +215,20 @@ run_notebook() {  # one notebook, its own log and status line
     CNNUTILS_DEVICE="$DEVICE" OMP_NUM_THREADS="$threads" PYTEST_DISABLE_PLUGIN_AUTOLOAD=1 \
         timeout --kill-after=10 "$limit" \
         "$PYTHON" -m pytest -p nbval.plugin "$nb" --nbval-lax --nbval-current-env \
-        --nbval-sanitize-with tests/nbval_sanitize.cfg -q -rfE >"$TMP/$name.log" 2>&1
+        --nbval-sanitize-with tests/nbval_sanitize.cfg -v -rfE >"$TMP/$name.log" 2>&1
     rc=$?
     echo "$name $rc $(( $(now) - begin ))" >"$TMP/$name.status"
 }
 
-if [ "$NB_OK" = 1 ]; then
+if [ "$SKIP_NB" = 1 ]; then
+    NOTEBOOKS=""
+    n_notebooks=0
+elif [ "$NB_OK" = 1 ]; then
     echo "# nbval --nbval-lax, CNNUTILS_DEVICE=$DEVICE: $n_notebooks notebooks, $JOBS at a time," \
         "$threads CPU threads each, $((nb_deadline - $(now))) s for all"
     for nb in $NOTEBOOKS; do
         if [ "$DRY" = 1 ]; then
-            echo "+ CNNUTILS_DEVICE=$DEVICE OMP_NUM_THREADS=$threads PYTEST_DISABLE_PLUGIN_AUTOLOAD=1 timeout <time left> $PYTHON -m pytest -p nbval.plugin $nb --nbval-lax --nbval-current-env --nbval-sanitize-with tests/nbval_sanitize.cfg -q -rfE"
+            echo "+ CNNUTILS_DEVICE=$DEVICE OMP_NUM_THREADS=$threads PYTEST_DISABLE_PLUGIN_AUTOLOAD=1 timeout <time left> $PYTHON -m pytest -p nbval.plugin $nb --nbval-lax --nbval-current-env --nbval-sanitize-with tests/nbval_sanitize.cfg -v -rfE"
             continue
         fi
         while [ "$(jobs -rp | wc -l)" -ge "$JOBS" ]; do wait -n; done
@@ -249,6 +257,10 @@ NB_FAILED=0
             *) verdict="FAILED (exit $rc)"; NB_FAILED=1 ;;
         esac
         echo "$name: $verdict in ${seconds} s;${last:+ $last}"
+        if [ "$rc" = 124 ] || [ "$rc" = 137 ]; then
+            echo "    last cell that passed: $(grep -oE '::Cell [0-9]+ PASSED' "$TMP/$name.log" |
+                tail -1 | cut -d' ' -f2) of $(grep -c '"cell_type": "code"' "$nb") code cells"
+        fi
         if [ "$rc" != 0 ]; then  # which cells, and the first line of each error
             grep -E '^(FAILED|ERROR) |^E  ' "$TMP/$name.log" | head -8 | sed 's/^/    /'
         fi
@@ -268,8 +280,14 @@ bench_budget=$(( $(left) - 20 ))
 bench_args=(--json "$OUT/bench_gpu.json" --budget-s "$bench_budget")
 [ "$MODE" = gpu ] || bench_args+=(--smoke)
 BENCH_RC=0
-if [ "$bench_budget" -lt 60 ] && [ "$MODE" = gpu ]; then
-    echo "gpu_check.sh: only $bench_budget s left, the benchmark is skipped" | tee "$OUT/bench_gpu.log"
+bench_note() {  # a line instead of the benchmark's log
+    echo "$1"
+    [ "$DRY" = 1 ] || echo "$1" >"$OUT/bench_gpu.log"
+}
+if [ "$SKIP_BENCH" = 1 ]; then
+    bench_note "# benchmark left out (--no-bench)"
+elif [ "$bench_budget" -lt 60 ] && [ "$MODE" = gpu ]; then
+    bench_note "gpu_check.sh: only $bench_budget s left, the benchmark is skipped"
     BENCH_RC=1
 else
     echo "# benchmark, ${bench_budget} s"
