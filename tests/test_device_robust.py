@@ -43,7 +43,6 @@ from __future__ import annotations
 import ast
 import json
 import re
-import sys
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -774,5 +773,6 @@ def test_random_helpers_keep_the_input_device():
 
 if __name__ == "__main__":
     found = all_violations()
-    print("\n".join(map(str, found)) or "no violations")
-    print(f"{len(found)} violation(s) in {len(NOTEBOOKS)} notebooks", file=sys.stderr)
+    for violation in found:
+        print(violation)
+    print(f"{len(found)} violation(s) in {len(NOTEBOOKS)} notebooks")
