@@ -87,7 +87,7 @@ def badge_source(record: dict) -> str:
     where = (
         "a CUDA GPU"
         if record["device"].startswith("cuda")
-        else f"CPU, {record['cpu_threads']} threads"
+        else f"CPU, {record['cpu_threads']} thread{'s' * (record['cpu_threads'] != 1)}"
     )
     return (
         f'<div class="chapter-badge">Outputs generated {record["date"]} in '
