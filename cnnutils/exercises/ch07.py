@@ -44,7 +44,7 @@ def _towers(ns: Mapping[str, Any]) -> str:
         grouped: " (that is the grouped layer again: without towers each filter sees all 384 maps)",
     }
     expect(got == full, f"layer4_ungrouped = {got:,}, expected {full:,}{hints.get(got, '')}.")
-    return f"{grouped:,} parameters with towers, {full:,} without: the split halves the weights."
+    return f"{grouped:,} with the towers, {full:,} without."
 
 
 def _window_sums(a: torch.Tensor, before: int, after: int) -> torch.Tensor:
@@ -109,7 +109,7 @@ def _lrn_loop(ns: Mapping[str, Any]) -> str:
                 f"{got[worst].item():.4g}, expected {want[worst].item():.4g}. Use the arguments "
                 "(not the paper's constants) and clip the window at 0 and N - 1.",
             )
-    return "your loop is the slide's formula, for odd and even n."
+    return "the slide's formula, for odd and even n."
 
 
 def _features_chain(size: int, features: nn.Sequential, padding: bool = True) -> list[int]:
@@ -153,4 +153,4 @@ def _smallest_input(ns: Mapping[str, Any]) -> str:
         else " (search upwards from 1 and stop at the first size that fits)"
     )
     expect(smallest == want, f"{smallest} fits, but so does {smallest - 1}{hint}.")
-    return f"{want}×{want} is the smallest input: " + " → ".join(map(str, chain)) + "."
+    return f"{want}×{want}: " + " → ".join(map(str, chain)) + "."
