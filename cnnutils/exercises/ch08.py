@@ -116,8 +116,8 @@ def _learning_rates_per_layer(ns: Mapping[str, Any]) -> str:
         expect(got == want, f"{name} has the learning rate {got:g}, expected {want:g}{hint}.")
     torch.optim.SGD(groups, lr=0.01)  # the groups are what an optimiser accepts
     return (
-        f"C1's {sizes['C1']:,} parameters at 0, the rest of features ({sizes['features']:,}) at "
-        f"0.001, the classifier ({sizes['classifier']:,}) at 0.01."
+        f"{sizes['C1']:,} parameters at 0, {sizes['features']:,} at 0.001, "
+        f"{sizes['classifier']:,} at 0.01."
     )
 
 
@@ -153,7 +153,4 @@ def _norm_only_at_scale(ns: Mapping[str, Any]) -> str:
         total: " (count only the parameters with requires_grad=True)",
     }
     expect(got == want, f"norm_only_resnet18 = {got:,}, expected {want:,}{hints.get(got, '')}.")
-    return (
-        f"norm_only trains {want:,} of ResNet-18's {total:,} parameters ({want / total:.2%}): "
-        f"{norms:,} batch-norm scales and shifts and the new head's {head:,}."
-    )
+    return f"{want:,} of {total:,} parameters trainable ({want / total:.2%})."
