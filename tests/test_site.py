@@ -510,6 +510,36 @@ def _open(browser: Browser, url: str) -> tuple[Page, PageRecorder]:
     return page, PageRecorder(page, url.split("/", 3)[0] + "//" + url.split("/", 3)[2])
 
 
+CHAPTER_PAGES = [p for p in site_pages() if p.startswith("notebooks/")]
+
+
+@pytest.mark.parametrize("path", CHAPTER_PAGES)
+def test_exercises_on_the_site(path: str, site: Path, server_url: str, browser: Browser) -> None:
+    """Worked solutions start hidden and open with one click; every check shows as solved."""
+    from cnnutils.exercises import exercise_ids
+
+    chapter = Path(path).name[:2]
+    page, recorder = _open(browser, server_url + path)
+    try:
+        page.goto(server_url + path, wait_until="networkidle")
+        hidden = page.locator("div.cell.tag_hide-input:not(.tag_setup) > details.hide")
+        solutions = hidden.filter(has=page.locator("span.c1", has_text="# Solution"))
+        assert solutions.count() >= 1, "no hidden solution"
+        first = solutions.first
+        code = first.locator("div.cell_input")
+        assert first.get_attribute("open") is None and not code.is_visible()
+        first.locator("summary").click()
+        assert code.is_visible() and "# Solution" in code.inner_text()
+        outputs = "\n".join(page.locator("div.cell_output").all_inner_texts())
+    finally:
+        page.context.close()
+    for exercise_id in (i for i in exercise_ids() if i.startswith(chapter + ".")):
+        assert f"✓ Exercise {exercise_id} solved" in outputs, exercise_id
+    # Only chapter 01 shows, once, what an unsolved check prints.
+    assert outputs.count("✗ Exercise") == (1 if chapter == "01" else 0)
+    assert not recorder.errors and not recorder.external, recorder.errors + recorder.external
+
+
 def _luminance(css_colour: str) -> float:
     """Relative brightness 0..1 of an ``rgb(...)``/``rgba(...)`` CSS colour."""
     r, g, b = (int(v) for v in re.findall(r"\d+", css_colour)[:3])
