@@ -33,6 +33,7 @@ from __future__ import annotations
 
 import functools
 import html.parser
+import json
 import os
 import re
 import threading
@@ -419,10 +420,33 @@ _WIDGET_STATE_JS = """
 """
 
 
-def _widget_problems(page: Page) -> list[str]:
-    """Every saved widget view must have been rendered by the vendored manager."""
+def expected_widget_views(page: str) -> int:
+    """Widget views the page's notebook displays (cells not removed from the site)."""
+    source = (REPO / page).with_suffix(".ipynb")
+    if not source.is_file():
+        return 0
+    count = 0
+    for cell in json.loads(source.read_text(encoding="utf-8"))["cells"]:
+        tags = cell.get("metadata", {}).get("tags", [])
+        if cell["cell_type"] != "code" or {"remove-output", "remove-cell"} & set(tags):
+            continue
+        count += sum(
+            "application/vnd.jupyter.widget-view+json" in out.get("data", {})
+            for out in cell.get("outputs", [])
+        )
+    return count
+
+
+def _widget_problems(page: Page, path: str) -> list[str]:
+    """Every saved widget view the notebook shows must be rendered by the vendored manager."""
     views = page.evaluate(_WIDGET_STATE_JS)
-    return [f"widget view not rendered: {v}" for v in views if v is not None]
+    problems = [f"widget view not rendered: {v}" for v in views if v is not None]
+    if len(views) != expected_widget_views(path):
+        problems.append(
+            f"{len(views)} widget views on the page, the notebook shows "
+            f"{expected_widget_views(path)}"
+        )
+    return problems
 
 
 BADGE = re.compile(
@@ -478,7 +502,7 @@ def test_page(
             problems += _math_problems(page)
         problems += _colab_problems(page, shown, book_config)
         problems += _title_problems(page)
-        problems += _widget_problems(page)
+        problems += _widget_problems(page, shown)
         problems += _badge_problems(page, shown)
         hrefs = page.eval_on_selector_all(
             "a[href]", "links => links.map(a => a.getAttribute('href'))"
@@ -661,3 +685,8 @@ def test_url_guard_and_toc_discovery(tmp_path: Path) -> None:
     assert expected_colab_url("notebooks/01_a.html", config) == (
         "https://colab.research.google.com/github/o/r/blob/x/docs/notebooks/01_a.ipynb"
     )
+
+
+def test_some_page_shows_saved_widgets() -> None:
+    """The offline widgets check above must have something to check."""
+    assert sum(expected_widget_views(p) for p in site_pages()) >= 1
