@@ -291,15 +291,17 @@ def _conv2d_naive(x: Tensor, weight: Tensor, bias: Tensor | None, g: _Geometry) 
 # large batch (58 MB for 8 × 64 channels × 56² × 3×3) is handed back to the kernel on free and
 # page-faulted in again on every call, which cost as much as the GEMM itself (benchmarks/).
 _COLUMN_BLOCK_BYTES = 16 * 2**20
+# From this many multiply-adds per block on, the GEMM is computed transposed (see below).
+_TRANSPOSED_GEMM_MIN_MACS = 2**20
 
 
 def _conv2d_unfold(x: Tensor, weight: Tensor, bias: Tensor | None, g: _Geometry) -> Tensor:
-    """im2col as one strided view, one copy, then one matrix multiply per block of samples.
+    """im2col as strided views, one copy, then one matrix multiply per block of samples.
 
     The columns are laid out ``(G, C_in / G · kH · kW, N · H_out · W_out)``: the copy writes long
-    contiguous rows read from contiguous rows of the input, and ``filters @ columns`` is one
-    large GEMM per group whose result ``(C_out, N, H_out, W_out)`` is NCHW after swapping the
-    first two axes (free when ``N = 1``). Batches whose column matrix would pass
+    contiguous rows read from contiguous rows of the input, and the product of filters and
+    columns is one large GEMM per group, computed transposed, whose ``(N, H_out, W_out, C_out)``
+    result one last copy turns into NCHW. Batches whose column matrix would pass
     ``_COLUMN_BLOCK_BYTES`` go through in blocks of samples (one GEMM each), concatenated.
     """
     n = x.shape[0]
@@ -321,27 +323,43 @@ def _conv2d_unfold_block(x: Tensor, weight: Tensor, bias: Tensor | None, g: _Geo
     h_out, w_out = g.out_size
     out_group = c_out // g.groups
     xp = _pad(x, g.padding)  # (N, C_in, Hp, Wp)
-    sn, sc, sy, sx = xp.stride()
-    # Every tap of every window as one view of the padded input, nothing copied yet: tap (a, b)
-    # of output (i, j) is pixel (i·s + a·d, j·s + b·d), so strides multiply by s and by d.
-    patches = xp.as_strided(
-        (g.groups, c_group, kh, kw, n, h_out, w_out),  # (G, C_in / G, kH, kW, N, H_out, W_out)
-        (c_group * sc, sc, dh * sy, dw * sx, sn, sh * sy, sw * sx),
-        xp.storage_offset(),
-    )
+    if torch.is_grad_enabled() and xp.requires_grad:
+        # Tensor.unfold makes windows of span d (k - 1) + 1 every s pixels; keeping every d-th
+        # tap applies the dilation. All views, and unfold has a fast backward (gathering the
+        # gradient of overlapping windows through one as_strided view, below, is 2× slower).
+        xt = xp.transpose(0, 1)  # (C_in, N, Hp, Wp)
+        patches = xt.unfold(2, dh * (kh - 1) + 1, sh).unfold(3, dw * (kw - 1) + 1, sw)
+        if (dh, dw) != (1, 1):
+            patches = patches[..., ::dh, ::dw]  # (C_in, N, H_out, W_out, kH, kW)
+        patches = patches.reshape(g.groups, c_group, n, h_out, w_out, kh, kw)
+        patches = patches.permute(0, 1, 5, 6, 2, 3, 4)  # (G, C_in / G, kH, kW, N, H_out, W_out)
+    else:
+        # Forward only: every tap of every window as one view, cheaper to build. Tap (a, b) of
+        # output (i, j) is pixel (i·s + a·d, j·s + b·d), so the strides multiply by s and by d.
+        sn, sc, sy, sx = xp.stride()
+        patches = xp.as_strided(
+            (g.groups, c_group, kh, kw, n, h_out, w_out),  # (G, C_in / G, kH, kW, N, H_out, W_out)
+            (c_group * sc, sc, dh * sy, dw * sx, sn, sh * sy, sw * sx),
+            xp.storage_offset(),
+        )
     columns = patches.reshape(g.groups, c_group * kh * kw, n * h_out * w_out)  # the copy
     filters = weight.reshape(g.groups, out_group, c_group * kh * kw)
-    if g.groups == 1:  # a plain GEMM: less overhead than a batch of one
-        out = (
-            filters[0] @ columns[0]
-            if bias is None
-            else torch.addmm(bias[:, None], filters[0], columns[0])
-        )
-    elif bias is None:
-        out = torch.bmm(filters, columns)  # (G, C_out / G, N · H_out · W_out)
+    if c_out * n * h_out * w_out * c_group * kh * kw < _TRANSPOSED_GEMM_MIN_MACS:
+        # Small: (C_out, N · H_out · W_out) comes out NCHW after swapping two axes, free for N = 1.
+        if bias is None:
+            out = torch.bmm(filters, columns)  # (G, C_out / G, N · H_out · W_out)
+        else:
+            out = torch.baddbmm(bias.view(g.groups, out_group, 1), filters, columns)
+        return out.view(c_out, n, h_out, w_out).transpose(0, 1).contiguous()
+    # Large: ask for the transposed product, columnsᵀ · filtersᵀ = (filters · columns)ᵀ. Same
+    # memory, but BLAS then runs the long N · H_out · W_out axis as its rows, which it does much
+    # faster (benchmarks/README.md), and one copy of the (N, H_out, W_out, C_out) result is cheap.
+    a, b = columns.transpose(1, 2), filters.transpose(1, 2)
+    if bias is None:
+        out = torch.bmm(a, b)  # (G, N · H_out · W_out, C_out / G)
     else:
-        out = torch.baddbmm(bias.view(g.groups, out_group, 1), filters, columns)
-    out = out.view(c_out, n, h_out, w_out).transpose(0, 1)  # (N, C_out, H_out, W_out)
+        out = torch.baddbmm(bias.view(g.groups, 1, out_group), a, b)
+    out = out.transpose(0, 1).reshape(n, h_out, w_out, c_out).permute(0, 3, 1, 2)
     return out.contiguous()  # NCHW memory, as F.conv2d returns
 
 

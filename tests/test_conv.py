@@ -95,6 +95,23 @@ def test_conv2d_matches_torch(case, method):
     assert_close(ours, expected)
 
 
+@pytest.mark.filterwarnings("ignore:Using padding='same' with even kernel:UserWarning")
+@pytest.mark.parametrize("case", GEOMETRIES.values(), ids=GEOMETRIES.keys())
+@pytest.mark.parametrize("transposed_gemm", [False, True], ids=["direct GEMM", "transposed GEMM"])
+def test_unfold_paths_match_torch(case, transposed_gemm, monkeypatch):
+    """unfold builds its columns one way for inference and another when x needs a gradient, and
+    multiplies directly or transposed depending on size: every combination equals F.conv2d."""
+    monkeypatch.setattr("cnnutils.conv._TRANSPOSED_GEMM_MIN_MACS", 0 if transposed_gemm else 2**62)
+    x_shape, w_shape, kwargs, with_bias = case
+    x, weight = randn(*x_shape, seed=1), randn(*w_shape, seed=2)
+    bias = randn(w_shape[0], seed=3) if with_bias else None
+    expected = F.conv2d(x, weight, bias, **kwargs)
+    for inputs in (x, x.clone().requires_grad_()):
+        ours = conv2d(inputs, weight, bias, **kwargs, method="unfold")
+        assert ours.is_contiguous()
+        assert_close(ours.detach(), expected)
+
+
 @pytest.mark.parametrize("method", METHODS)
 def test_conv2d_non_contiguous_input(method):
     base = randn(2, 9, 3, 8, seed=4)  # (N, W, C, H) in memory
@@ -175,6 +192,7 @@ def test_conv2d_gradients_match_torch(method):
 def test_unfold_in_blocks_of_samples_matches_torch(monkeypatch, block_bytes):
     """Large batches go through in blocks of samples (7 = 2+2+2+1): same values, same grads."""
     monkeypatch.setattr("cnnutils.conv._COLUMN_BLOCK_BYTES", block_bytes)
+    monkeypatch.setattr("cnnutils.conv._TRANSPOSED_GEMM_MIN_MACS", 0)  # gradients through it too
     kwargs = {"stride": (2, 1), "padding": 1, "groups": 2}
     x = randn(7, 4, 9, 8, seed=1).requires_grad_()
     weight, bias = randn(6, 2, 3, 3, seed=2).requires_grad_(), randn(6, seed=3)
