@@ -29,7 +29,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
-from playwright.sync_api import Browser, Page, Route, sync_playwright
+from playwright.sync_api import Browser, Page, Route
 
 from cnnutils import conv_output_size
 from cnnutils.explorer import (
@@ -43,16 +43,6 @@ from cnnutils.volumes import conv2d_cost, untouched_indices, window_taps
 REPO = Path(__file__).resolve().parents[1]
 SITE_DIR = Path(os.environ.get("SITE_DIR", REPO / "_build" / "html")).resolve()
 CHAPTER_PAGE = "notebooks/04_conv_layers.html"
-CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 TIMEOUT_MS = 15_000
 # A Sphinx 7 bug on every page of the book (see tests/test_site.py); nothing else is allowed.
 ALLOWED_ERRORS = re.compile(r"Identifier 'THEBE_JS_URL' has already been declared")
@@ -187,18 +177,6 @@ class Recorder:
     def assert_clean(self) -> None:
         assert not self.errors, self.errors
         assert not self.external, f"requests left the page: {self.external}"
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    if not os.access(CHROMIUM, os.X_OK):
-        pytest.fail(f"no Chromium at {CHROMIUM}: set CHROMIUM=... or run make browser")
-    with sync_playwright() as pw:
-        chromium = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
-        try:
-            yield chromium
-        finally:
-            chromium.close()
 
 
 TWO_EXPLORERS = (
