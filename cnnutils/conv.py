@@ -423,7 +423,11 @@ def _signal_args(image: object, kernel: object, mode: object, fn: str) -> tuple[
             raise ValueError(f"{fn}: {name} must not be empty, got shape {tuple(value.shape)}")
     if not isinstance(mode, str) or mode not in _SIGNAL_MODES:
         raise ValueError(f"{fn}: mode must be one of {_SIGNAL_MODES}, got {mode!r}")
-    image_t, kernel_t = torch.as_tensor(image), torch.as_tensor(kernel)
+    # NumPy views with negative strides (``kernel[::-1, ::-1]``) cannot become tensors as is.
+    image_t, kernel_t = (
+        torch.as_tensor(np.ascontiguousarray(v) if isinstance(v, np.ndarray) else v)
+        for v in (image, kernel)
+    )
     for name, value in (("image", image_t), ("kernel", kernel_t)):
         if value.is_complex():
             raise TypeError(f"{fn}: {name} must be real, got {value.dtype}")

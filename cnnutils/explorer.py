@@ -66,7 +66,7 @@ def _preset(height, width, c_in, k, s, p, d, c_out, groups=1) -> dict[str, int]:
     return dict(zip(EXPLORER_LIMITS, values, strict=True))
 
 
-#: The settings in the explorer's "try" menu: (label, settings), every one a valid layer.
+#: The presets of the explorer's "try" menu as (label, settings) pairs, every one a valid layer.
 EXPLORER_PRESETS: tuple[tuple[str, dict[str, int]], ...] = (
     ("7×7, 3×3, stride 3: a row is lost", _preset(7, 7, 3, 3, 3, 0, 1, 2)),
     ("7×7, 3×3, stride 3, padding 1", _preset(7, 7, 3, 3, 3, 1, 1, 2)),

@@ -330,8 +330,9 @@ def filter2d(image: Tensor, kernel: Tensor, *, padding: str = "reflect") -> Tens
 
     Each channel is filtered on its own with every kernel, by
     ``torch.nn.functional.conv2d`` (no flip). The image is padded so that the output has the
-    input's size; an even kernel size puts the extra row or column after the image, which is
-    the origin ``scipy.ndimage.correlate`` uses. Padding modes and their scipy names:
+    input's size; with an even kernel size the extra padding row or column goes before the image
+    (top, left), which is the origin ``scipy.ndimage.correlate`` uses (PyTorch's
+    ``padding="same"`` puts it after). Padding modes and their scipy names:
     ``"reflect"`` (mirror without repeating the edge, scipy ``"mirror"``), ``"replicate"``
     (``"nearest"``), ``"zeros"`` (``"constant"``), ``"circular"`` (``"wrap"``).
 

@@ -419,3 +419,18 @@ def test_conv2d_checks_before_computing(method):
     # a failed check must not depend on the method (one shared validator)
     with pytest.raises(ValueError, match="effective kernel"):
         conv2d(X, torch.zeros(8, 4, 3, 3), dilation=3, method=method)
+
+
+def test_signal_functions_accept_numpy_views_with_negative_strides():
+    image = np.arange(30.0).reshape(5, 6)
+    kernel = np.array([[1.0, 2.0], [3.0, 5.0]])
+    flipped = kernel[::-1, ::-1]  # a view with negative strides, as scipy users write it
+    for mode in ("full", "same", "valid"):
+        np.testing.assert_allclose(
+            correlate2d(image, flipped, mode=mode),
+            scipy.signal.correlate2d(image, flipped, mode=mode),
+        )
+        np.testing.assert_allclose(
+            convolve2d(image[:, ::-1], kernel, mode=mode),
+            scipy.signal.convolve2d(image[:, ::-1], kernel, mode=mode),
+        )
