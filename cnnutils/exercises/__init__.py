@@ -36,6 +36,8 @@ __all__ = [
     "expect",
     "get_exercise",
     "need",
+    "parameter_count",
+    "whole_number",
 ]
 
 _ID = re.compile(r"^(\d{2})\.(\d+)$")
@@ -186,6 +188,40 @@ def expect(condition: Any, hint: str) -> None:
     """
     if not condition:
         raise Unsolved(hint)
+
+
+def whole_number(value: Any, name: str) -> int:
+    """The reader's ``value`` as an ``int``; a whole float or a one-element tensor is fine.
+
+    Args:
+        value: what the reader computed.
+        name: its name, for the hint.
+
+    Returns:
+        the value as a Python ``int``.
+
+    Raises:
+        Unsolved: when it is not a whole number.
+    """
+    if hasattr(value, "numel") and value.numel() == 1:
+        value = value.item()
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise Unsolved(f"`{name}` should be a whole number, got {value!r}.")
+    return value
+
+
+def parameter_count(module: Any) -> int:
+    """Every parameter of a ``torch.nn.Module`` (works on the ``meta`` device).
+
+    Args:
+        module: the module.
+
+    Returns:
+        the number of scalars in its parameters.
+    """
+    return sum(p.numel() for p in module.parameters())
 
 
 def evaluate(exercise_id: str, namespace: Mapping[str, Any]) -> CheckResult:

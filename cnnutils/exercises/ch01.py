@@ -9,14 +9,10 @@ from typing import Any
 
 import torch
 
-from cnnutils.exercises import Unsolved, exercise, expect, need
+from cnnutils.exercises import Unsolved, exercise, expect, need, parameter_count
 from cnnutils.filters import orientation_histogram, sobel_kernels
 
 __all__: list[str] = []
-
-
-def _count(module: torch.nn.Module) -> int:
-    return sum(p.numel() for p in module.parameters())
 
 
 @exercise(
@@ -28,14 +24,14 @@ def _counting(ns: Mapping[str, Any]) -> str:
     dense_params, conv_params = need(ns, "dense_params", "conv_params")
     for h, w, c, units in [(28, 28, 1, 10), (400, 400, 3, 500), (224, 224, 3, 4096)]:
         got = dense_params(h, w, c, units)
-        want = _count(torch.nn.Linear(h * w * c, units, device="meta"))
+        want = parameter_count(torch.nn.Linear(h * w * c, units, device="meta"))
         hint = " (weights only? add one bias per unit)" if got == want - units else ""
         expect(
             got == want, f"dense_params({h}, {w}, {c}, {units}) = {got!r}, expected {want}{hint}."
         )
     for c_in, c_out, k in [(1, 6, 5), (3, 96, 11), (96, 256, 5)]:
         got = conv_params(c_in, c_out, k)
-        want = _count(torch.nn.Conv2d(c_in, c_out, k, device="meta"))
+        want = parameter_count(torch.nn.Conv2d(c_in, c_out, k, device="meta"))
         hint = ""
         if got == want - c_out:
             hint = " (one bias per filter is missing)"

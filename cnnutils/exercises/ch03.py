@@ -12,14 +12,10 @@ from torch import nn
 
 from cnnutils.conv import receptive_field
 from cnnutils.equivariance import equivariance_error
-from cnnutils.exercises import exercise, expect, need
+from cnnutils.exercises import exercise, expect, need, parameter_count
 from cnnutils.locally_connected import LocallyConnected2d
 
 __all__: list[str] = []
-
-
-def _count(module: nn.Module) -> int:
-    return sum(p.numel() for p in module.parameters())
 
 
 def _sizes(kernels: list[int], strides: list[int], *, jump_after: bool = False) -> list[int]:
@@ -175,7 +171,7 @@ def _untying(ns: Mapping[str, Any]) -> str:
         layer = LocallyConnected2d(
             c_in, c_out, k, input_size=size, stride=stride, padding=padding, device="meta"
         )
-        want = _count(layer)
+        want = parameter_count(layer)
         got = untied_parameters(c_in, c_out, k, size, stride, padding)
         side = (size + 2 * padding - k) // stride + 1
         hint = ""
@@ -185,7 +181,7 @@ def _untying(ns: Mapping[str, Any]) -> str:
             hint = " (the biases are not shared either: one per position and filter)"
         elif got == want // side**2:
             hint = " (that is the convolution's count: multiply by the output positions)"
-        elif padding and got == _count(
+        elif padding and got == parameter_count(
             LocallyConnected2d(c_in, c_out, k, input_size=size, stride=stride, device="meta")
         ):
             hint = " (the padding adds output positions)"
@@ -195,10 +191,12 @@ def _untying(ns: Mapping[str, Any]) -> str:
             f"expected {want:,}{hint}.",
         )
     n_untied = need(ns, "n_untied")
-    want = _count(LocallyConnected2d(3, 96, 11, input_size=224, stride=4, padding=2, device="meta"))
+    want = parameter_count(
+        LocallyConnected2d(3, 96, 11, input_size=224, stride=4, padding=2, device="meta")
+    )
     expect(
         n_untied == want,
         f"n_untied is {n_untied!r}, expected untied_parameters(3, 96, 11, 224, 4, 2).",
     )
-    conv = _count(nn.Conv2d(3, 96, 11, stride=4, padding=2, device="meta"))
+    conv = parameter_count(nn.Conv2d(3, 96, 11, stride=4, padding=2, device="meta"))
     return f"{want:,} parameters, {want // conv:,}× the convolution's."

@@ -12,21 +12,10 @@ from torch import nn
 from torch.utils.flop_counter import FlopCounterMode
 
 from cnnutils.conv import conv_output_size
-from cnnutils.exercises import Unsolved, exercise, expect, need
+from cnnutils.exercises import Unsolved, exercise, expect, need, whole_number
 from cnnutils.volumes import untouched_indices, window_taps
 
 __all__: list[str] = []
-
-
-def _int(value: Any, name: str) -> int:
-    """The reader's value as an int (a whole float or a 1-element tensor is fine), or a hint."""
-    if isinstance(value, torch.Tensor) and value.numel() == 1:
-        value = value.item()
-    if isinstance(value, float) and value.is_integer():
-        value = int(value)
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise Unsolved(f"`{name}` should be a whole number, got {value!r}.")
-    return value
 
 
 def _int_list(value: Any, what: str) -> list[int]:
@@ -51,7 +40,7 @@ def _params(module: nn.Module) -> int:
 
 @exercise("04.1", names=("out_224", "never_read_224", "smallest_exact", "out_exact"))
 def _alexnet_width(ns: Mapping[str, Any]) -> str:
-    out_224 = _int(need(ns, "out_224"), "out_224")
+    out_224 = whole_number(need(ns, "out_224"), "out_224")
     want = conv_output_size(224, 11, stride=4)
     hint = ""
     if out_224 == want + 1:
@@ -75,14 +64,14 @@ def _alexnet_width(ns: Mapping[str, Any]) -> str:
         f"never_read_224 is {never}, expected {want_never}.{hint}",
     )
     smallest, out_exact = need(ns, "smallest_exact", "out_exact")
-    smallest = _int(smallest, "smallest_exact")
+    smallest = whole_number(smallest, "smallest_exact")
     want_smallest = next(w for w in itertools.count(224) if (w - 11) % 4 == 0)
     expect(
         smallest == want_smallest,
         f"smallest_exact is {smallest}, expected the first width ≥ 224 where (width - 11) is "
         f"a multiple of 4: (224 - 11) % 4 = {(224 - 11) % 4}, so add {want_smallest - 224}.",
     )
-    out_exact = _int(out_exact, "out_exact")
+    out_exact = whole_number(out_exact, "out_exact")
     want_exact = conv_output_size(want_smallest, 11, stride=4)
     expect(
         out_exact == want_exact,
@@ -96,7 +85,7 @@ def _alexnet_width(ns: Mapping[str, Any]) -> str:
     names=("direct_3x3", "bottleneck_3x3", "params_3x3_direct", "params_3x3_bottleneck"),
 )
 def _inception_3x3(ns: Mapping[str, Any]) -> str:
-    direct = _int(need(ns, "direct_3x3"), "direct_3x3")
+    direct = whole_number(need(ns, "direct_3x3"), "direct_3x3")
     shape = (192, 28, 28)
     reduce = nn.Conv2d(192, 96, 1, device="meta")
     spatial = nn.Conv2d(96, 128, 3, padding=1, device="meta")
@@ -108,7 +97,7 @@ def _inception_3x3(ns: Mapping[str, Any]) -> str:
     elif direct == _macs(nn.Conv2d(192, 128, 3, device="meta"), shape):
         hint = " With padding 1 the output stays 28 × 28."
     expect(direct == want_direct, f"direct_3x3 is {direct:,}, expected {want_direct:,}.{hint}")
-    bottleneck = _int(need(ns, "bottleneck_3x3"), "bottleneck_3x3")
+    bottleneck = whole_number(need(ns, "bottleneck_3x3"), "bottleneck_3x3")
     hint = ""
     if bottleneck == want_spatial:
         hint = " Add the 1 × 1 reduction's multiply-adds: both layers cost."
@@ -120,8 +109,8 @@ def _inception_3x3(ns: Mapping[str, Any]) -> str:
         f"{want_spatial:,} (3 × 3) = {want_reduce + want_spatial:,}.{hint}",
     )
     p_direct, p_bottleneck = need(ns, "params_3x3_direct", "params_3x3_bottleneck")
-    p_direct = _int(p_direct, "params_3x3_direct")
-    p_bottleneck = _int(p_bottleneck, "params_3x3_bottleneck")
+    p_direct = whole_number(p_direct, "params_3x3_direct")
+    p_bottleneck = whole_number(p_bottleneck, "params_3x3_bottleneck")
     want_p = _params(nn.Conv2d(192, 128, 3, device="meta"))
     want_pb = _params(reduce) + _params(spatial)
     expect(
@@ -160,7 +149,7 @@ def _linear_bottleneck(ns: Mapping[str, Any]) -> str:
         "one 5 × 5 convolution with `merged` does not reproduce the two layers: "
         "merged[o, c] = Σ_m w5[o, m] · w1[m, c, 0, 0].",
     )
-    rank = _int(need(ns, "rank"), "rank")
+    rank = whole_number(need(ns, "rank"), "rank")
     matrix = merged.permute(1, 0, 2, 3).reshape(192, -1)
     want = int(torch.linalg.matrix_rank(matrix))
     hint = ""

@@ -9,26 +9,15 @@ from typing import Any
 import torch
 
 from cnnutils.conv import conv_output_size
-from cnnutils.exercises import Unsolved, exercise, expect, need
+from cnnutils.exercises import Unsolved, exercise, expect, need, whole_number
 from cnnutils.models.lenet5 import C3_TABLE, C3Connections, ScaledTanh, lenet5
 
 __all__: list[str] = []
 
 
-def _integer(value: Any, name: str) -> int:
-    """The reader's value as an int (a whole float or a 0-d tensor is fine), or a hint."""
-    if isinstance(value, torch.Tensor) and value.numel() == 1:
-        value = value.item()
-    if isinstance(value, float) and value.is_integer():
-        value = int(value)
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise Unsolved(f"`{name}` should be a whole number, got {value!r}.")
-    return value
-
-
 @exercise("06.1", names=("c3_parameters",))
 def _counting_c3(ns: Mapping[str, Any]) -> str:
-    got = _integer(need(ns, "c3_parameters"), "c3_parameters")
+    got = whole_number(need(ns, "c3_parameters"), "c3_parameters")
     want = sum(p.numel() for p in C3Connections().parameters())
     connections = sum(len(column) for column in C3_TABLE)
     maps, kernel = len(C3_TABLE), 5 * 5
@@ -53,7 +42,7 @@ def _c5_is_a_convolution(ns: Mapping[str, Any]) -> str:
     value = need(ns, "c5_size")
     if isinstance(value, (tuple, list, torch.Size)) and len(value) == 2 and value[0] == value[1]:
         value = value[0]
-    got = _integer(value, "c5_size")
+    got = whole_number(value, "c5_size")
     with torch.no_grad():
         want = lenet5(variant="classic").features(torch.zeros(1, 1, 44, 44)).shape[-1]
     if got != want:
