@@ -16,20 +16,16 @@ The browser is ``$CHROMIUM`` (default ``/usr/bin/chromium``); Playwright never d
 
 from __future__ import annotations
 
-import functools
 import itertools
 import os
 import random
-import re
-import threading
 from collections.abc import Iterator
-from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
 
 import pytest
-from playwright.sync_api import Browser, Page, Route
+from playwright.sync_api import Browser, Page
+from sitekit import PageRecorder, serve
 
 from cnnutils import conv_output_size
 from cnnutils.explorer import (
@@ -44,8 +40,6 @@ REPO = Path(__file__).resolve().parents[1]
 SITE_DIR = Path(os.environ.get("SITE_DIR", REPO / "_build" / "html")).resolve()
 CHAPTER_PAGE = "notebooks/04_conv_layers.html"
 TIMEOUT_MS = 15_000
-# A Sphinx 7 bug on every page of the book (see tests/test_site.py); nothing else is allowed.
-ALLOWED_ERRORS = re.compile(r"Identifier 'THEBE_JS_URL' has already been declared")
 NAMES = tuple(EXPLORER_LIMITS)
 
 
@@ -145,40 +139,6 @@ def _settings_grid() -> list[dict[str, Any]]:
 # --------------------------------------------------------------------------------------------
 
 
-def _is_local(url: str) -> bool:
-    parts = urlsplit(url)
-    return parts.scheme in ("data", "blob", "about") or parts.hostname in ("127.0.0.1", "localhost")
-
-
-class Recorder:
-    """Console errors, uncaught exceptions and requests that would leave the machine."""
-
-    def __init__(self, page: Page) -> None:
-        self.errors: list[str] = []
-        self.external: list[str] = []
-        page.context.route("**/*", self._route)
-        page.on("pageerror", lambda exc: self._error(f"uncaught exception: {exc}"))
-        page.on(
-            "console",
-            lambda m: self._error(f"console error: {m.text}") if m.type == "error" else None,
-        )
-
-    def _route(self, route: Route) -> None:
-        if _is_local(route.request.url):
-            route.continue_()
-        else:
-            self.external.append(route.request.url)
-            route.abort("blockedbyclient")
-
-    def _error(self, text: str) -> None:
-        if not ALLOWED_ERRORS.search(text):
-            self.errors.append(text)
-
-    def assert_clean(self) -> None:
-        assert not self.errors, self.errors
-        assert not self.external, f"requests left the page: {self.external}"
-
-
 TWO_EXPLORERS = (
     "<!doctype html><html><head><meta charset='utf-8'><title>explorers</title></head><body>"
     + conv_explorer_html(element_id="first", stride=3, padding=0)
@@ -193,7 +153,7 @@ def page(browser: Browser) -> Iterator[Page]:
     context = browser.new_context(viewport={"width": 1000, "height": 900})
     context.set_default_timeout(TIMEOUT_MS)
     page = context.new_page()
-    recorder = Recorder(page)
+    recorder = PageRecorder(page)
     page.set_content(TWO_EXPLORERS)
     page.wait_for_selector('#first[data-ready="true"]', state="attached")
     page.wait_for_selector('#second[data-ready="true"]', state="attached")
@@ -641,11 +601,6 @@ def test_a_kernel_that_does_not_fit_opens_on_its_error(page: Page) -> None:
 # --------------------------------------------------------------------------------------------
 
 
-class _QuietHandler(SimpleHTTPRequestHandler):
-    def log_message(self, format: str, *args: Any) -> None:
-        pass
-
-
 def check_site_explorer(browser: Browser, site_dir: Path = SITE_DIR) -> None:
     """Open chapter 04 of the built site offline and drive its explorer; raise if anything fails.
 
@@ -653,36 +608,33 @@ def check_site_explorer(browser: Browser, site_dir: Path = SITE_DIR) -> None:
     mounted by its script, whose every output agrees with the package, with no console error
     and no request leaving the machine.
     """
-    handler = functools.partial(_QuietHandler, directory=str(site_dir))
-    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    server.daemon_threads = True
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    context = browser.new_context(viewport={"width": 1280, "height": 900}, service_workers="block")
-    context.set_default_timeout(TIMEOUT_MS)
-    try:
-        page = context.new_page()
-        recorder = Recorder(page)
-        page.goto(f"http://127.0.0.1:{server.server_address[1]}/{CHAPTER_PAGE}", wait_until="load")
-        explorers = page.locator(".cnn-conv-explorer")
-        assert explorers.count() == 1, f"{CHAPTER_PAGE}: {explorers.count()} explorers"
-        root = explorers.first.get_attribute("id")
-        page.wait_for_selector(f'#{root}[data-ready="true"]', state="attached")
-        page.locator(f"#{root}").scroll_into_view_if_needed()
-        drive_explorer(page, root, thorough=False)
-        _type(page, root, height=7, width=7, kernel_size=3, stride=3, padding=0, dilation=1)
-        check_readable(page, root)
-        for _ in range(3):  # the theme's switch cycles light -> dark -> auto
-            if page.get_attribute("html", "data-theme") == "dark":
-                break
-            page.click(".theme-switch-button")
-        assert page.get_attribute("html", "data-theme") == "dark"
-        check_display(page, root)
-        check_readable(page, root)
-        recorder.assert_clean()
-    finally:
-        context.close()
-        server.shutdown()
-        server.server_close()
+    with serve(site_dir) as url:
+        context = browser.new_context(
+            viewport={"width": 1280, "height": 900}, service_workers="block"
+        )
+        context.set_default_timeout(TIMEOUT_MS)
+        try:
+            page = context.new_page()
+            recorder = PageRecorder(page, url)
+            page.goto(url + CHAPTER_PAGE, wait_until="load")
+            explorers = page.locator(".cnn-conv-explorer")
+            assert explorers.count() == 1, f"{CHAPTER_PAGE}: {explorers.count()} explorers"
+            root = explorers.first.get_attribute("id")
+            page.wait_for_selector(f'#{root}[data-ready="true"]', state="attached")
+            page.locator(f"#{root}").scroll_into_view_if_needed()
+            drive_explorer(page, root, thorough=False)
+            _type(page, root, height=7, width=7, kernel_size=3, stride=3, padding=0, dilation=1)
+            check_readable(page, root)
+            for _ in range(3):  # the theme's switch cycles light -> dark -> auto
+                if page.get_attribute("html", "data-theme") == "dark":
+                    break
+                page.click(".theme-switch-button")
+            assert page.get_attribute("html", "data-theme") == "dark"
+            check_display(page, root)
+            check_readable(page, root)
+            recorder.assert_clean()
+        finally:
+            context.close()
 
 
 def test_explorer_on_the_built_site(browser: Browser) -> None:

@@ -31,14 +31,11 @@ from ``$CHROMIUM`` (default ``/usr/bin/chromium``; Playwright never downloads on
 
 from __future__ import annotations
 
-import functools
 import html.parser
 import json
 import os
 import re
-import threading
 from collections.abc import Iterable, Iterator
-from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urljoin, urlsplit
@@ -47,14 +44,11 @@ import pytest
 import yaml
 from playwright.sync_api import (
     Browser,
-    ConsoleMessage,
     Page,
-    Request,
-    Response,
-    Route,
 )
 from playwright.sync_api import Error as PlaywrightError
 from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
+from sitekit import PageRecorder, is_local_url, serve
 
 REPO = Path(__file__).resolve().parents[1]
 SITE_DIR = Path(os.environ.get("SITE_DIR", REPO / "_build" / "html")).resolve()
@@ -63,18 +57,9 @@ VIEWPORT = {"width": 1280, "height": 900}
 TIMEOUT_MS = 15_000  # any single Playwright action or navigation
 MATHJAX_TIMEOUT_MS = 10_000
 SCREENSHOT_TIMEOUT_MS = 90_000  # a full-page capture of the API page (~100,000 px) is slow
-LOCAL_HOSTS = {"127.0.0.1", "localhost"}
 COLAB_PREFIX = "https://colab.research.google.com/"
 SOURCE_SUFFIXES = (".ipynb", ".md", ".rst")  # what a TOC `file:` entry may end with
 EXTRA_PAGES = ("index.html", "genindex.html", "search.html")
-
-# Console errors and uncaught exceptions that are known and harmless.
-ALLOWED_ERRORS = [
-    # Sphinx 7 inserts sphinx-thebe's `const THEBE_JS_URL` script twice on every page; the second
-    # copy throws (Chromium reports it as an uncaught exception, so this list filters page errors
-    # and console errors alike). Fixed in Sphinx 8: drop this entry after upgrading.
-    re.compile(r"Identifier 'THEBE_JS_URL' has already been declared"),
-]
 
 
 # --------------------------------------------------------------------------------------------
@@ -173,14 +158,6 @@ def html_ids(path: Path, cache: dict[Path, set[str]]) -> set[str]:
     return cache[path]
 
 
-def is_local_url(url: str) -> bool:
-    """Whether the browser may fetch ``url``: this machine, or data held in the page."""
-    parts = urlsplit(url)
-    if parts.scheme in ("data", "blob", "about"):
-        return True
-    return (parts.hostname or "") in LOCAL_HOSTS
-
-
 def link_problems(
     site: Path, page_url: str, hrefs: Iterable[str], id_cache: dict[Path, set[str]]
 ) -> list[str]:
@@ -213,10 +190,6 @@ def link_problems(
     return problems
 
 
-def allowed(message: str) -> bool:
-    return any(pattern.search(message) for pattern in ALLOWED_ERRORS)
-
-
 def problem_report(page: str, problems: list[str]) -> str:
     lines = "\n".join(f"  - {p}" for p in problems)
     return f"{len(problems)} problem(s) on {page}:\n{lines}\nscreenshot: {screenshot_path(page)}"
@@ -225,11 +198,6 @@ def problem_report(page: str, problems: list[str]) -> str:
 # --------------------------------------------------------------------------------------------
 # Fixtures: the site on a loopback web server, one Chromium for the session
 # --------------------------------------------------------------------------------------------
-
-
-class _QuietHandler(SimpleHTTPRequestHandler):
-    def log_message(self, format: str, *args: Any) -> None:
-        pass
 
 
 @pytest.fixture(scope="module")
@@ -242,16 +210,8 @@ def site() -> Path:
 @pytest.fixture(scope="module")
 def server_url(site: Path) -> Iterator[str]:
     """Serve the site on 127.0.0.1 at a free port, in a daemon thread."""
-    handler = functools.partial(_QuietHandler, directory=str(site))
-    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    server.daemon_threads = True
-    thread = threading.Thread(target=server.serve_forever, name="site-server", daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}/"
-    finally:
-        server.shutdown()
-        server.server_close()
+    with serve(site) as url:
+        yield url
 
 
 @pytest.fixture(scope="module")
@@ -268,54 +228,6 @@ def id_cache() -> dict[Path, set[str]]:
 # --------------------------------------------------------------------------------------------
 # The browser checks
 # --------------------------------------------------------------------------------------------
-
-
-class PageRecorder:
-    """Listens to one page and remembers everything that went wrong while it loaded."""
-
-    def __init__(self, page: Page, origin: str) -> None:
-        self.origin = origin.rstrip("/")
-        self.errors: list[str] = []
-        self.failed: list[str] = []
-        self.external: list[str] = []
-        page.context.route("**/*", self._route)
-        page.on("pageerror", lambda exc: self._error(f"uncaught exception: {exc}"))
-        page.on("console", self._console)
-        page.on("requestfailed", self._request_failed)
-        page.on("response", self._response)
-        page.on("websocket", lambda ws: self._external_ws(ws.url))
-
-    def _route(self, route: Route) -> None:
-        url = route.request.url
-        if is_local_url(url):
-            route.continue_()
-        else:
-            self.external.append(f"{route.request.method} {url}")
-            route.abort("blockedbyclient")
-
-    def _error(self, text: str) -> None:
-        if not allowed(text):
-            self.errors.append(text)
-
-    def _console(self, message: ConsoleMessage) -> None:
-        if message.type == "error":
-            where = message.location.get("url", "")
-            self._error(f"console error: {message.text} ({where})")
-
-    def _same_origin(self, url: str) -> bool:
-        return url.startswith(self.origin + "/")
-
-    def _request_failed(self, request: Request) -> None:
-        if self._same_origin(request.url):
-            self.failed.append(f"{request.url}: {request.failure}")
-
-    def _response(self, response: Response) -> None:
-        if response.status >= 400 and self._same_origin(response.url):
-            self.failed.append(f"{response.url}: HTTP {response.status}")
-
-    def _external_ws(self, url: str) -> None:
-        if not is_local_url(url):
-            self.external.append(f"WEBSOCKET {url}")
 
 
 def _redirect_target(site: Path, page: str) -> str | None:
@@ -450,6 +362,14 @@ def _title_problems(page: Page) -> list[str]:
     return problems
 
 
+def _open(browser: Browser, server_url: str) -> tuple[Page, PageRecorder]:
+    """A fresh page in its own context, recorded against the site's origin."""
+    context = browser.new_context(viewport=VIEWPORT, service_workers="block")
+    context.set_default_timeout(TIMEOUT_MS)
+    page = context.new_page()
+    return page, PageRecorder(page, server_url)
+
+
 @pytest.mark.parametrize("path", [pytest.param(p, id=p) for p in site_pages()])
 def test_page(
     path: str,
@@ -461,10 +381,8 @@ def test_page(
 ) -> None:
     """Open one page offline in Chromium; every problem found is reported in one failure."""
     assert (site / path).is_file(), f"{path} is in the TOC but not in the site {site}"
-    context = browser.new_context(viewport=VIEWPORT, service_workers="block")
-    context.set_default_timeout(TIMEOUT_MS)
-    page = context.new_page()
-    recorder = PageRecorder(page, server_url)
+    page, recorder = _open(browser, server_url)
+    context = page.context
     problems: list[str] = []
     try:
         page.goto(server_url + path, wait_until="load")
@@ -498,17 +416,8 @@ def test_page(
             problems.append(f"screenshot failed: {exc}".splitlines()[0])
         context.close()
 
-    problems += recorder.errors
-    problems += [f"failed request {r}" for r in recorder.failed]
-    problems += [f"request left 127.0.0.1 (aborted): {r}" for r in recorder.external]
+    problems += recorder.problems()
     assert not problems, problem_report(path, problems)
-
-
-def _open(browser: Browser, url: str) -> tuple[Page, PageRecorder]:
-    context = browser.new_context(viewport=VIEWPORT, service_workers="block")
-    context.set_default_timeout(TIMEOUT_MS)
-    page = context.new_page()
-    return page, PageRecorder(page, url.split("/", 3)[0] + "//" + url.split("/", 3)[2])
 
 
 CHAPTER_PAGES = [p for p in site_pages() if p.startswith("notebooks/")]
@@ -520,7 +429,7 @@ def test_exercises_on_the_site(path: str, site: Path, server_url: str, browser: 
     from cnnutils.exercises import exercise_ids
 
     chapter = Path(path).name[:2]
-    page, recorder = _open(browser, server_url + path)
+    page, recorder = _open(browser, server_url)
     try:
         page.goto(server_url + path, wait_until="networkidle")
         hidden = page.locator("div.cell.tag_hide-input:not(.tag_setup) > details.hide")
@@ -538,7 +447,7 @@ def test_exercises_on_the_site(path: str, site: Path, server_url: str, browser: 
         assert f"✓ Exercise {exercise_id} solved" in outputs, exercise_id
     # Only chapter 01 shows, once, what an unsolved check prints.
     assert outputs.count("✗ Exercise") == (1 if chapter == "01" else 0)
-    assert not recorder.errors and not recorder.external, recorder.errors + recorder.external
+    recorder.assert_clean()
 
 
 def _luminance(css_colour: str) -> float:
@@ -553,7 +462,7 @@ DARK_PAGES = ["book/intro.html", "notebooks/02_convolution.html", "notebooks/04_
 @pytest.mark.parametrize("path", DARK_PAGES)
 def test_dark_mode(path: str, site: Path, server_url: str, browser: Browser) -> None:
     """The theme switch turns the page dark with no console error; screenshot for a person."""
-    page, recorder = _open(browser, server_url + path)
+    page, recorder = _open(browser, server_url)
     try:
         page.goto(server_url + path, wait_until="networkidle")
         assert page.get_attribute("html", "data-theme") == "light"
@@ -569,9 +478,7 @@ def test_dark_mode(path: str, site: Path, server_url: str, browser: Browser) -> 
         page.screenshot(path=SCREENSHOT_DIR / ("dark__" + screenshot_path(path).name))
     finally:
         page.context.close()
-    assert not recorder.errors and not recorder.failed and not recorder.external, (
-        recorder.errors + recorder.failed + recorder.external
-    )
+    recorder.assert_clean()
 
 
 @pytest.mark.parametrize(
@@ -592,7 +499,7 @@ def test_search_works_offline(
     finally:
         page.context.close()
     assert any(expected_page in h for h in hrefs), hrefs
-    assert not recorder.errors and not recorder.external, recorder.errors + recorder.external
+    recorder.assert_clean()
 
 
 # --------------------------------------------------------------------------------------------
