@@ -305,8 +305,8 @@ def _conv2d_unfold(x: Tensor, weight: Tensor, bias: Tensor | None, g: _Geometry)
     ``_COLUMN_BLOCK_BYTES`` go through in blocks of samples (one GEMM each), concatenated.
     """
     n = x.shape[0]
-    _, c_group, kh, kw = weight.shape
-    per_sample = c_group * g.groups * kh * kw * g.out_size[0] * g.out_size[1] * x.element_size()
+    c_in, (kh, kw) = x.shape[1], weight.shape[2:]
+    per_sample = c_in * kh * kw * g.out_size[0] * g.out_size[1] * x.element_size()
     block = max(1, _COLUMN_BLOCK_BYTES // max(per_sample, 1))
     if n > block:
         return torch.cat(

@@ -330,11 +330,9 @@ def _widget_problems(page: Page, path: str) -> list[str]:
     """Every saved widget view the notebook shows must be rendered by the vendored manager."""
     views = page.evaluate(_WIDGET_STATE_JS)
     problems = [f"widget view not rendered: {v}" for v in views if v is not None]
-    if len(views) != expected_widget_views(path):
-        problems.append(
-            f"{len(views)} widget views on the page, the notebook shows "
-            f"{expected_widget_views(path)}"
-        )
+    expected = expected_widget_views(path)
+    if len(views) != expected:
+        problems.append(f"{len(views)} widget views on the page, the notebook shows {expected}")
     return problems
 
 

@@ -189,13 +189,15 @@ def _stream_text(cell: nbformat.NotebookNode) -> str:
     return "".join(o.get("text", "") for o in cell.get("outputs", []) if o.output_type == "stream")
 
 
-def errata_entries(path: Path) -> list[dict[str, str]]:
+def errata_entries(path: Path, nb: nbformat.NotebookNode | None = None) -> list[dict[str, str]]:
     """The errata of one chapter: label, title, body, code and printed output, in order.
+
+    ``nb`` is the chapter already read from ``path``, if the caller has it.
 
     Raises:
         ValueError: for a tagged cell that is not in the documented form.
     """
-    nb = nbformat.read(path, as_version=4)
+    nb = nbformat.read(path, as_version=4) if nb is None else nb
     tagged = [i for i, c in enumerate(nb.cells) if ERRATUM_TAG in c.metadata.get("tags", [])]
     entries = []
     for i in tagged:
@@ -233,10 +235,11 @@ def errata_page(chapters: list[Path]) -> str:
     parts = [ERRATA_HEADER]
     count = 0
     for path in chapters:
-        entries = errata_entries(path)
+        nb = nbformat.read(path, as_version=4)
+        entries = errata_entries(path, nb)
         if not entries:
             continue
-        title = chapter_title(nbformat.read(path, as_version=4))
+        title = chapter_title(nb)
         link = f"../notebooks/{path.name}"
         parts.append(f"## [{title}]({link})\n")
         for entry in entries:
