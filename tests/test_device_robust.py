@@ -332,25 +332,22 @@ class _Analysis:
                 return False
         return True
 
-    def shows_unrounded_device_float(self, node: ast.AST) -> bool:
+    @staticmethod
+    def _shows(node: ast.AST, predicate) -> bool:
+        """Whether printing ``node`` shows a value ``predicate`` flags: the node itself, or an
+        f-string field without a format spec."""
         if isinstance(node, ast.JoinedStr):
             return any(
-                isinstance(v, ast.FormattedValue)
-                and v.format_spec is None
-                and self.device_float(v.value)
+                isinstance(v, ast.FormattedValue) and v.format_spec is None and predicate(v.value)
                 for v in node.values
             )
-        return self.device_float(node)
+        return predicate(node)
+
+    def shows_unrounded_device_float(self, node: ast.AST) -> bool:
+        return self._shows(node, self.device_float)
 
     def shows_device_tensor(self, node: ast.AST) -> bool:
-        if isinstance(node, ast.JoinedStr):
-            return any(
-                isinstance(v, ast.FormattedValue)
-                and v.format_spec is None
-                and self.tainted_expr(v.value)
-                for v in node.values
-            )
-        return self.tainted_expr(node)
+        return self._shows(node, self.tainted_expr)
 
     # ---------------------------------------------------------------- statements
     def assign(self, target: ast.AST, tainted: bool, value: ast.AST | None = None) -> None:
