@@ -9,8 +9,9 @@ CHROMIUM ?= /usr/bin/chromium
 STAMP    := $(VENV)/.installed
 VENDOR   := _build/vendor
 PYTEST   := $(BIN)/python -m pytest
-# Tests and notebook runs: no network (tests/netguard), no progress bars, quiet Sphinx.
-TESTENV  := PYTHONPATH=$(CURDIR)/tests/netguard TQDM_DISABLE=1 CHROMIUM=$(CHROMIUM)
+# Tests and notebook runs: this checkout's cnnutils first (also in a git worktree sharing the
+# environment), no network (tests/netguard), no progress bars, quiet Sphinx.
+TESTENV  := PYTHONPATH=$(CURDIR):$(CURDIR)/tests/netguard TQDM_DISABLE=1 CHROMIUM=$(CHROMIUM)
 NBVAL    := --nbval --nbval-current-env --nbval-sanitize-with tests/nbval_sanitize.cfg
 
 .PHONY: help install vendor book test test-gpu execute serve bench bench-gpu gpu-wheels lint format browser lock clean
