@@ -14,18 +14,19 @@ PYTEST   := $(BIN)/python -m pytest
 TESTENV  := PYTHONPATH=$(CURDIR):$(CURDIR)/tests/netguard TQDM_DISABLE=1 CHROMIUM=$(CHROMIUM)
 NBVAL    := --nbval --nbval-current-env --nbval-sanitize-with tests/nbval_sanitize.cfg
 
-.PHONY: help install vendor book test test-gpu execute serve bench bench-gpu gpu-wheels lint format browser lock clean
+.PHONY: help install vendor book test unit test-book test-site test-gpu execute serve bench bench-gpu gpu-wheels lint format browser lock clean
 
 help:
 	@echo "make book      install the pinned stack, build the site into _build/html"
-	@echo "make test      install, build, run every test (unit, doctest, nbval, site)"
+	@echo "make test      install, build, lint, run every test tier: unit, book (nbval), site"
+	@echo "make unit      the unit tier only: cnnutils against its oracles, doctests (about a minute)"
 	@echo "make execute   re-run every notebook in a fresh kernel, outputs saved in place"
 	@echo "make serve     serve _build/html on http://127.0.0.1:$(PORT)"
 	@echo "make test-gpu  nbval in lax mode plus the assertion cells, on CUDA"
 	@echo "make bench     CPU benchmarks; they print ratios"
 	@echo "make bench-gpu GPU benchmarks (benchmarks/bench_gpu.py; needs CUDA, under 5 minutes)"
 	@echo "make gpu-wheels  download the wheels benchmarks/gpu_check.sh installs on an offline GPU machine"
-	@echo "make lint      ruff over the package, tests, tools and notebooks"
+	@echo "make lint      ruff (lint and format) over the package, tests, tools, benchmarks, notebooks"
 	@echo "make lock      re-solve requirements/constraints.txt (needs the package registry)"
 
 # The exact pins (numpy 2.4, scipy 1.17) need Python 3.11+; cnnutils itself installs on 3.10+.
@@ -73,9 +74,23 @@ browser:
 	fi
 	@test -x "$(CHROMIUM)" || { echo "no browser at $(CHROMIUM) (set CHROMIUM=...)"; exit 1; }
 
-test: install book browser
-	$(BIN)/ruff check cnnutils tests tools notebooks book
-	$(TESTENV) $(PYTEST) $(NBVAL) --durations=10
+# The tiers: tests/unit (the package against its oracles, plus doctests), tests/book (notebook
+# rules, exercises, conventions, and nbval over every chapter), tests/site (the built site in
+# Chromium). `make test` runs all three in one pytest session, after lint.
+UNIT     := cnnutils tests/unit
+BOOK     := tests/book notebooks book
+
+test: install lint book browser
+	$(TESTENV) $(PYTEST) $(NBVAL) $(UNIT) $(BOOK) tests/site --durations=10
+
+unit: install
+	$(TESTENV) $(PYTEST) $(UNIT) --durations=5
+
+test-book: install
+	$(TESTENV) $(PYTEST) $(NBVAL) $(BOOK) --durations=10
+
+test-site: install book browser
+	$(TESTENV) $(PYTEST) tests/site
 
 # On a CUDA machine: every notebook runs; only NBVAL_CHECK_OUTPUT cells are compared, and the
 # assertion cells carry the numerical checks with tolerances that allow TF32.
@@ -105,13 +120,15 @@ serve:
 	@test -f _build/html/index.html || { echo "no site yet: run make book"; exit 1; }
 	$(BIN)/python -m http.server $(PORT) --bind 127.0.0.1 --directory _build/html
 
+LINTED   := cnnutils tests tools benchmarks
+
 lint: install
-	$(BIN)/ruff check cnnutils tests tools notebooks book
-	$(BIN)/ruff format --check cnnutils tests tools
+	$(BIN)/ruff check $(LINTED) notebooks book
+	$(BIN)/ruff format --check $(LINTED)
 
 format: install
-	$(BIN)/ruff format cnnutils tests tools
-	$(BIN)/ruff check --fix cnnutils tests tools notebooks book
+	$(BIN)/ruff format $(LINTED)
+	$(BIN)/ruff check --fix $(LINTED) notebooks book
 
 # Solve the stack afresh in a scratch environment and write the exact pins.
 lock:

@@ -1,4 +1,4 @@
-"""Speed of cnnutils.conv against torch.nn.functional.conv2d and scipy.signal, on the CPU.
+"""Speed of cnnutils.ops.conv against torch.nn.functional.conv2d and scipy.signal, on the CPU.
 
 Run: ``.venv/bin/python benchmarks/bench_conv.py`` (about a minute on 2 cores);
 ``--threads 1`` for one thread (steadier on a machine busy with other work).
@@ -19,7 +19,7 @@ import torch.nn.functional as F
 from _timing import interleaved
 from _timing import start as timing_start
 
-from cnnutils.conv import conv2d
+from cnnutils.ops.conv import conv2d
 
 KERNEL_SIZES = (3, 5, 7, 9, 11, 15, 19, 23, 27, 31)
 MAX_COLUMNS_BYTES = 2**28  # skip the unfold method where its column matrix would exceed 256 MiB

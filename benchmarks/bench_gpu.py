@@ -16,7 +16,7 @@ Sections, in order (``--sections`` picks some):
     TF32 off, TF32, TF32 + channels_last, bf16, bf16 + channels_last.
 ``unfold``
     ``cnnutils.conv2d(method="unfold")`` against cuDNN (``F.conv2d``), forward and forward +
-    backward, on issue 3's shape (N=8, 64→64, 56×56, 3×3) and a larger one (N=32, 128→128,
+    backward, on the CPU benchmark's shape (N=8, 64→64, 56×56, 3×3) and a larger one (N=32, 128→128,
     56×56), in fp32 (TF32 off on both sides), TF32 (on both) and bf16. Target: ≤ 4× slower.
 ``alexnet``
     full-size AlexNet (``cnnutils.models.alexnet``) training steps (forward, cross-entropy,
@@ -68,8 +68,8 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:  # run as a script from a checkout without cnnutils installed
     sys.path.insert(0, str(ROOT))
 
-from cnnutils.conv import conv2d as cnn_conv2d  # noqa: E402
-from cnnutils.models.alexnet import alexnet  # noqa: E402
+from cnnutils.models.alexnet import alexnet  # noqa: E402  (after the path set-up above)
+from cnnutils.ops.conv import conv2d as cnn_conv2d  # noqa: E402
 
 SECTIONS = ("matmul", "conv", "unfold", "alexnet")
 CHILD_MARK = "BENCH_GPU_CHILD_RESULT "
@@ -162,7 +162,7 @@ def config(smoke: bool) -> Config:
             conv3x3_batch=2,
             conv3x3=((8, 10),),
             alexnet_kwargs={"width": 1 / 16, "input_size": 67, "num_classes": 10},
-            unfold_shapes=(("issue 3 (tiny)", 1, 4, 4, 10), ("larger (tiny)", 2, 8, 8, 12)),
+            unfold_shapes=(("cpu-bench (tiny)", 1, 4, 4, 10), ("larger (tiny)", 2, 8, 8, 12)),
             train_batches=(2, 4),
             train_steps=1,
             warmup=1,
@@ -180,7 +180,7 @@ def config(smoke: bool) -> Config:
         conv3x3_batch=64,
         conv3x3=((64, 56), (128, 28), (256, 14), (512, 7)),
         alexnet_kwargs={},
-        unfold_shapes=(("issue 3", 8, 64, 64, 56), ("larger", 32, 128, 128, 56)),
+        unfold_shapes=(("cpu-bench", 8, 64, 64, 56), ("larger", 32, 128, 128, 56)),
         train_batches=(128, 512),
         train_steps=20,
         warmup=5,

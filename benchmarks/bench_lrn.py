@@ -1,4 +1,4 @@
-"""cnnutils.lrn against torch.nn.LocalResponseNorm on AlexNet's first LRN input (8×96×55×55).
+"""cnnutils.ops.lrn against torch.nn.LocalResponseNorm on AlexNet's first LRN input (8×96×55×55).
 
     python benchmarks/bench_lrn.py [--threads 2 1] [--runs 3] [--rounds 15]
 
@@ -20,7 +20,7 @@ import time
 import torch
 from torch import nn
 
-from cnnutils.lrn import LocalResponseNorm
+from cnnutils.ops.lrn import LocalResponseNorm
 
 SHAPE = (8, 96, 55, 55)
 

@@ -1,4 +1,4 @@
-"""Speed of cnnutils.pooling against torch.nn.functional and scipy.ndimage, on the CPU.
+"""Speed of cnnutils.ops.pooling against torch.nn.functional and scipy.ndimage, on the CPU.
 
 Run: ``.venv/bin/python benchmarks/bench_pooling.py`` (about 20 s on 2 cores);
 ``--threads 1`` for one thread (steadier on a machine busy with other work).
@@ -20,7 +20,7 @@ import torch.nn.functional as F
 from _timing import interleaved
 from _timing import start as timing_start
 
-from cnnutils.pooling import (
+from cnnutils.ops.pooling import (
     avg_pool2d,
     disk_footprint,
     disk_pool2d,

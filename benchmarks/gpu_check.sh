@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The one prepared check for a CUDA machine (issue 9): versions, every notebook under nbval's lax
+# The one prepared check for a CUDA machine: versions, every notebook under nbval's lax
 # mode on CUDA (one process per notebook, all at once, each timed), then benchmarks/bench_gpu.py
 # with its numbers written as JSON. Nothing is fetched from the network: packages missing on the
 # GPU machine (nbval, ipykernel, ipywidgets, mlxtend, ...) are installed from wheels carried along.

