@@ -16,13 +16,16 @@ Layers, each importable on its own, lowest first:
 Every public name is also importable from ``cnnutils`` itself, as below.
 """
 
-from cnnutils.course import (
-    conv_explorer,
-    conv_explorer_html,
-    display_conv_explorer,
-    render_convolution,
+from cnnutils.course.explorer import conv_explorer_html, display_conv_explorer
+from cnnutils.course.widgets import conv_explorer, render_convolution
+from cnnutils.data.augment import (
+    pca_colour_basis,
+    pca_colour_jitter,
+    random_crop,
+    random_flip,
+    random_shift,
 )
-from cnnutils.data import (
+from cnnutils.data.datasets import (
     DataSplit,
     ImageDataset,
     channel_stats,
@@ -30,14 +33,9 @@ from cnnutils.data import (
     load_digits,
     load_fashion_mnist,
     load_mnist,
-    make_shapes,
-    pca_colour_basis,
-    pca_colour_jitter,
-    random_crop,
-    random_flip,
-    random_shift,
     stratified_split,
 )
+from cnnutils.data.shapes import make_shapes
 from cnnutils.geometry import (
     ConvCost,
     ReceptiveField,
@@ -49,87 +47,70 @@ from cnnutils.geometry import (
     untouched_indices,
     window_taps,
 )
-from cnnutils.models import (
-    C3_TABLE,
-    AlexNet,
-    C3Connections,
-    LayerSummary,
-    LeNet5,
-    ScaledTanh,
-    alexnet,
-    layer_summary,
-    lenet5,
+from cnnutils.models.alexnet import AlexNet, alexnet
+from cnnutils.models.lenet5 import C3_TABLE, C3Connections, LeNet5, ScaledTanh, lenet5
+from cnnutils.models.summary import LayerSummary, layer_summary
+from cnnutils.ops.conv import conv2d, convolve2d, correlate2d
+from cnnutils.ops.equivariance import equivariance_error, invariance_error, shift
+from cnnutils.ops.filters import (
+    box_kernel,
+    filter2d,
+    gabor_kernel,
+    gaussian_kernel,
+    gradient_magnitude_orientation,
+    laplacian_kernel,
+    orientation_histogram,
+    sharpen_kernel,
+    sobel_kernels,
 )
-from cnnutils.ops import (
-    LocallyConnected2d,
-    LocalResponseNorm,
+from cnnutils.ops.locally_connected import LocallyConnected2d, locally_connected2d
+from cnnutils.ops.lrn import LocalResponseNorm, local_response_norm
+from cnnutils.ops.pooling import (
     MaxPool2d,
     MaxPoolCache,
     adaptive_avg_pool2d,
     avg_pool2d,
-    box_kernel,
-    conv2d,
-    convolve2d,
-    correlate2d,
     disk_footprint,
     disk_pool2d,
-    equivariance_error,
-    filter2d,
-    gabor_kernel,
-    gaussian_kernel,
     global_avg_pool2d,
     global_max_pool2d,
-    gradient_magnitude_orientation,
-    invariance_error,
-    laplacian_kernel,
-    local_response_norm,
-    locally_connected2d,
     max_pool2d,
     max_pool2d_backward,
     max_pool2d_forward,
-    orientation_histogram,
-    sharpen_kernel,
-    shift,
-    sobel_kernels,
 )
 from cnnutils.runtime import get_device, in_colab, seed_everything
-from cnnutils.training import (
-    Evaluation,
+from cnnutils.training.loop import Evaluation, History, evaluate, fit, predict
+from cnnutils.training.metrics import confusion_matrix
+from cnnutils.training.parallel import (
     GroupsOnDevices,
-    History,
+    demo_problem,
+    launch,
+    split_grouped_conv,
+    train_steps,
+)
+from cnnutils.training.transfer import (
     ProbeResult,
     WeightsUnavailableError,
-    confusion_matrix,
-    demo_problem,
-    evaluate,
     extract_features,
     find_head,
-    fit,
     freeze,
-    launch,
     linear_probe,
     load_pretrained,
     norm_only,
     param_groups,
-    predict,
     replace_head,
-    split_grouped_conv,
-    train_steps,
     unfreeze,
     weights_info,
 )
-from cnnutils.viz import (
+from cnnutils.viz.animation import (
     animation_html,
-    load_photo,
-    load_photos,
-    plot_confusion_matrix,
-    plot_history,
-    show_images,
-    show_orientation_histograms,
     sliding_window_animation,
     volume_conv_animation,
     volume_conv_frame,
 )
+from cnnutils.viz.images import show_images, show_orientation_histograms
+from cnnutils.viz.photos import load_photo, load_photos
+from cnnutils.viz.training import plot_confusion_matrix, plot_history
 
 __all__ = [
     "C3_TABLE",
