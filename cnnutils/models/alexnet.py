@@ -51,7 +51,6 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-import torch
 from torch import Tensor, nn
 
 from cnnutils.geometry import conv_output_size
@@ -112,6 +111,7 @@ class AlexNet(nn.Module):
         super().__init__()
         self.features = features
         self.avgpool = avgpool
+        self.flatten = nn.Flatten()  # no parameters: a module so that summaries list it
         self.classifier = classifier
         self.input_size = input_size
         self.layer_index = dict(layer_index)
@@ -127,7 +127,7 @@ class AlexNet(nn.Module):
                 f"(227 - 11) / 4 + 1 = 55, while 224 gives 54.25)"
             )
         x = self.avgpool(self.features(x))  # (N, C5, s, s)
-        return self.classifier(torch.flatten(x, 1))  # (N, C5 s s) -> (N, num_classes)
+        return self.classifier(self.flatten(x))  # (N, C5 s s) -> (N, num_classes)
 
 
 def _even(value: float) -> int:
@@ -188,6 +188,7 @@ def alexnet(
         the network.
 
     Example:
+        >>> import torch
         >>> with torch.device("meta"):  # no memory, no time
         ...     net = alexnet()
         >>> sum(p.numel() for p in net.parameters())

@@ -12,20 +12,21 @@ import torch
 from torch import nn
 from torch.utils.flop_counter import FlopCounterMode
 
-from cnnutils.models.alexnet import AlexNet, alexnet  # noqa: F401  (alexnet: doctest)
+from cnnutils._checks import _pair, _positive_int
+from cnnutils.models.alexnet import alexnet  # noqa: F401  (the doctest's network)
 
 __all__ = ["LayerSummary", "layer_summary"]
 
 
 @dataclasses.dataclass(frozen=True)
 class LayerSummary:
-    """One leaf module of an :class:`AlexNet` applied to one image.
+    """One leaf module of a network applied to one image.
 
     Attributes:
-        name: qualified name, e.g. ``"features.0"`` (``"flatten"`` for the reshape).
+        name: qualified name, e.g. ``"features.0"``.
         kind: the module's class name, e.g. ``"Conv2d"``.
-        layer: the paper's layer number (1 to 8) for convolutions and linear layers, else
-            ``None``.
+        layer: the layer's number in the paper (AlexNet's 1 to 8, for its convolution and
+            linear layers), from the model's ``layer_index``; ``None`` when it has none.
         out_shape: the output of this module for one image, ``(C, H, W)`` or ``(F,)``.
         parameters: the module's own parameters.
         multiply_adds: what ``torch.utils.flop_counter.FlopCounterMode`` counts, halved (one
@@ -46,49 +47,83 @@ class LayerSummary:
         return int(torch.Size(self.out_shape).numel())
 
 
-def layer_summary(model: AlexNet, input_size: int | None = None) -> list[LayerSummary]:
-    """Output shape, parameters and multiply-adds of every layer, for one image.
+def layer_summary(
+    model: nn.Module,
+    input_size: int | tuple[int, int] | None = None,
+    *,
+    in_channels: int | None = None,
+) -> list[LayerSummary]:
+    """Output shape, parameters and multiply-adds of every leaf module, for one image.
 
-    Runs on the meta device (a copy of ``model`` when it is not there already): shapes and
-    counts without memory or arithmetic, so the full-size networks cost nothing.
+    Works for any network that takes an image batch: forward hooks record each leaf module
+    (one without children) in the order the forward pass calls it, and
+    ``torch.utils.flop_counter.FlopCounterMode`` counts its arithmetic. Runs on the meta device
+    (a copy of ``model`` when it is not there already): shapes and counts without memory or
+    arithmetic, so the full-size networks cost nothing.
 
     Args:
-        model: an :class:`AlexNet`.
-        input_size: input height and width; ``None`` means ``model.input_size``.
+        model: an ``nn.Module`` mapping ``(N, C, H, W)`` to anything.
+        input_size: input height and width, an int or ``(H, W)``; ``None`` means the model's
+            ``input_size`` attribute (the book's AlexNet and LeNet-5 have one).
+        in_channels: input channels; ``None`` means those of the first ``nn.Conv2d``.
 
     Returns:
-        one :class:`LayerSummary` per leaf module, in order (``features``, ``avgpool``, the
-        flatten, ``classifier``).
+        one :class:`LayerSummary` per leaf-module call, in call order. Where the model has a
+        ``layer_index`` (``{qualified name: layer number}``, as the book's AlexNet), rows carry
+        those numbers.
+
+    Raises:
+        TypeError: ``model`` is not an ``nn.Module``.
+        ValueError: no input size or channel count can be found.
 
     Example:
         >>> with torch.device("meta"):
         ...     rows = layer_summary(alexnet(variant="torchvision"))
         >>> rows[0].out_shape, sum(r.parameters for r in rows), sum(r.multiply_adds for r in rows)
         ((64, 55, 55), 61100840, 714188480)
+        >>> [(r.name, r.out_shape) for r in layer_summary(nn.Sequential(nn.Conv2d(1, 2, 3)), 5)]
+        [('0', (2, 3, 3))]
     """
-    if not isinstance(model, AlexNet):
-        raise TypeError(f"layer_summary: model must be an AlexNet, got {type(model).__name__}")
-    size = model.input_size if input_size is None else input_size
+    fn = "layer_summary"
+    if not isinstance(model, nn.Module):
+        raise TypeError(f"{fn}: model must be an nn.Module, got {type(model).__name__}")
+    size = getattr(model, "input_size", None) if input_size is None else input_size
+    if size is None:
+        raise ValueError(f"{fn}: pass input_size: {type(model).__name__} has no input_size")
+    height, width = _pair(size, "input_size", fn, 1)
+    if in_channels is None:
+        first = next((m for m in model.modules() if isinstance(m, nn.Conv2d)), None)
+        if first is None:
+            raise ValueError(f"{fn}: pass in_channels: {type(model).__name__} has no nn.Conv2d")
+        in_channels = first.in_channels
+    in_channels = _positive_int(in_channels, "in_channels", fn)
     on_meta = all(p.device.type == "meta" for p in model.parameters())
     meta = model if on_meta else copy.deepcopy(model).to("meta")
-    in_channels = next(m for m in meta.features if isinstance(m, nn.Conv2d)).in_channels
-    x = torch.zeros(1, in_channels, size, size, device="meta")
-    leaves = [(f"features.{i}", m) for i, m in enumerate(meta.features)]
-    leaves += [("avgpool", meta.avgpool), ("flatten", nn.Flatten())]
-    leaves += [(f"classifier.{i}", m) for i, m in enumerate(meta.classifier)]
-    rows = []
-    with torch.no_grad():
-        for name, module in leaves:
-            with FlopCounterMode(display=False) as counter:
-                x = module(x)
-            rows.append(
-                LayerSummary(
-                    name=name,
-                    kind=type(module).__name__,
-                    layer=model.layer_index.get(name),
-                    out_shape=tuple(x.shape[1:]),
-                    parameters=sum(p.numel() for p in module.parameters()),
-                    multiply_adds=counter.get_total_flops() // 2,
-                )
-            )
-    return rows
+    layer_index = getattr(model, "layer_index", {})
+    calls: list[tuple[str, nn.Module, tuple[int, ...]]] = []
+    hooks = [
+        module.register_forward_hook(
+            lambda mod, args, out, name=name: calls.append((name, mod, tuple(out.shape[1:])))
+        )
+        for name, module in meta.named_modules()
+        if name and not any(True for _ in module.children())
+    ]
+    try:
+        with torch.no_grad(), FlopCounterMode(display=False) as counter:
+            meta(torch.zeros(1, in_channels, height, width, device="meta"))
+    finally:
+        for hook in hooks:
+            hook.remove()
+    flops = {key: sum(ops.values()) for key, ops in counter.get_flop_counts().items()}
+    root = type(meta).__name__
+    return [
+        LayerSummary(
+            name=name,
+            kind=type(module).__name__,
+            layer=layer_index.get(name),
+            out_shape=shape,
+            parameters=sum(p.numel() for p in module.parameters()),
+            multiply_adds=flops.get(f"{root}.{name}", 0) // 2,
+        )
+        for name, module, shape in calls
+    ]

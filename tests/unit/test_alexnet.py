@@ -6,8 +6,10 @@ import pytest
 import torch
 import torchvision
 from torch import nn
+from torch.utils.flop_counter import FlopCounterMode
 
 from cnnutils.models.alexnet import AlexNet, alexnet
+from cnnutils.models.lenet5 import lenet5
 from cnnutils.models.summary import layer_summary
 from cnnutils.ops.lrn import LocalResponseNorm
 from cnnutils.training.parallel import GroupsOnDevices, split_grouped_conv
@@ -50,7 +52,11 @@ def test_torchvision_counts_and_layout():
     assert [(k, v.shape) for k, v in net.state_dict().items()] == [
         (k, v.shape) for k, v in reference.state_dict().items()
     ]
-    assert repr(net).replace("AlexNet", "") == repr(reference).replace("AlexNet", "")
+    # the same modules, plus our parameter-free nn.Flatten (torchvision calls torch.flatten)
+    flatten = "  (flatten): Flatten(start_dim=1, end_dim=-1)\n"
+    assert flatten in repr(net)
+    ours = repr(net).replace("AlexNet", "").replace(flatten, "")
+    assert ours == repr(reference).replace("AlexNet", "")
 
 
 def test_torchvision_weights_load_unchanged_and_give_the_same_outputs():
@@ -203,6 +209,27 @@ def test_errors(kwargs, match):
         meta(**kwargs)
 
 
-def test_layer_summary_needs_an_alexnet():
-    with pytest.raises(TypeError, match="layer_summary: model must be an AlexNet, got Linear"):
+def test_layer_summary_errors():
+    with pytest.raises(TypeError, match=r"layer_summary: model must be an nn\.Module, got str"):
+        layer_summary("alexnet")
+    with pytest.raises(ValueError, match="layer_summary: pass input_size: Linear has no"):
         layer_summary(nn.Linear(2, 2))
+    with pytest.raises(ValueError, match="layer_summary: pass in_channels: Linear has no"):
+        layer_summary(nn.Linear(2, 2), 4)
+
+
+def test_layer_summary_of_any_network():
+    with torch.device("meta"):
+        net = torchvision.models.resnet18(weights=None)
+    lenet = lenet5()  # small: built on the CPU, summarised on a meta copy
+    rows = layer_summary(net, 224)
+    assert sum(r.parameters for r in rows) == n_params(net)
+    with FlopCounterMode(display=False) as counter:
+        net(torch.zeros(1, 3, 224, 224, device="meta"))
+    assert sum(r.multiply_adds for r in rows) == counter.get_total_flops() // 2
+    assert rows[0].name == "conv1" and rows[0].out_shape == (64, 112, 112)
+    assert rows[-1].name == "fc" and rows[-1].out_shape == (1000,)
+    assert [r.layer for r in rows] == [None] * len(rows)
+    lenet_rows = layer_summary(lenet)
+    assert lenet_rows[-1].out_shape == (10,)
+    assert sum(r.parameters for r in lenet_rows) == n_params(lenet)
