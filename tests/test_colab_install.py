@@ -96,11 +96,12 @@ def cnnutils_wheel(tmp_path_factory) -> Path:
         ROOT / "cnnutils", src / "cnnutils", ignore=shutil.ignore_patterns("__pycache__")
     )
     out = tmp_path_factory.mktemp("wheel")
-    subprocess.run(
+    built = subprocess.run(
         [sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps", "--no-build-isolation",
          "--no-index", "--wheel-dir", str(out), str(src)],
-        check=True, env=pip_env(src), capture_output=True,
+        env=pip_env(src), capture_output=True, text=True,
     )  # fmt: skip
+    assert built.returncode == 0, built.stderr
     (wheel,) = out.glob("cnnutils-*.whl")
     return wheel
 
