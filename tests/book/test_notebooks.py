@@ -107,10 +107,19 @@ def test_setup_cell_and_colab_metadata(any_notebook):
 def test_setup_cell_installs_from_the_configured_repository():
     url, branch = nbtool.repository()
     source = nbtool.setup_cell_source()
-    assert f'%pip install --quiet "cnnutils @ git+{url}@{branch}"' in source
-    assert "torch" not in source.split("%pip install")[1].splitlines()[0].replace("cnnutils", ""), (
-        "the Colab install must not pin or reinstall torch"
+    constraints = nbtool.COLAB_CONSTRAINTS
+    freeze, install = (
+        line.strip() for line in source.splitlines() if " -m pip " in line or "%pip" in line
     )
+    # first every installed package is written down with its version, cnnutils left out ...
+    assert freeze == (
+        "!{sys.executable} -m pip list --format=freeze --exclude cnnutils > " + constraints
+    )
+    # ... then cnnutils is installed with those versions as constraints: nothing is replaced
+    requirement = f'"cnnutils @ git+{url}@{branch}"'
+    assert install == f"%pip install --quiet --constraint {constraints} {requirement}"
+    assert "torch" not in install.replace("cnnutils", ""), "the install must not name torch"
+    # tests/test_colab_install.py runs these two commands against a Colab-like environment
 
 
 def test_chapter_structure(notebook):

