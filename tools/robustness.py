@@ -5,7 +5,9 @@ Not a test: it prints counts, for a person to read.
 1. **Differential run**: for each public op that has a ``torch.nn.functional`` twin, ``--configs``
    random configurations (geometry, stride, padding, dilation, ceil mode, float32/float64,
    non-contiguous and channels-last inputs), called with torch's arguments, compared with torch:
-   matches and mismatches, split by finite inputs and inputs holding NaN or ±inf.
+   matches and mismatches, split by finite inputs and inputs holding NaN or ±inf. torch's side
+   gets a contiguous copy: ``F.conv2d`` of torch 2.14 crashes the process (segmentation fault)
+   on some channels-last inputs, e.g. ``(2, 3, 6, 1)`` with a 1×1 kernel, stride 3, padding 2.
 2. **Malformed-argument sweep**: every public callable of ``cnnutils`` is called with a valid set
    of arguments in which one argument at a time is replaced by a malformed value (a wrong type,
    a bool or float where an int goes, a negative or zero size, an unknown option). Each call is
@@ -107,23 +109,31 @@ def _differential(name: str, rng: random.Random, special: bool):
         kw = {"stride": s, "padding": p, "dilation": d, "groups": g}
         return (
             lambda: cnnutils.conv2d(x, w, b, **kw, method=method),
-            lambda: F.conv2d(x, w, b, **kw),
+            lambda: F.conv2d(x.contiguous(), w, b, **kw),
             False,
         )
     if name == "max_pool2d":
         k, s, p, d, h, w = _pool_geometry(rng, True)
         x = _tensor(rng, (rng.randint(1, 2), rng.randint(1, 3), h, w), dtype, special, layout)
         c = rng.random() < 0.5
-        args = (x, k, s, p, d, c)
-        return lambda: cnnutils.max_pool2d(*args), lambda: F.max_pool2d(*args), True
+        args = (k, s, p, d, c)
+        return (
+            lambda: cnnutils.max_pool2d(x, *args),
+            lambda: F.max_pool2d(x.contiguous(), *args),
+            True,
+        )
     if name == "avg_pool2d":
         k, s, p, _, h, w = _pool_geometry(rng, False)
         x = _tensor(rng, (rng.randint(1, 2), rng.randint(1, 3), h, w), dtype, special, layout)
         c, cip = rng.random() < 0.5, rng.random() < 0.5
-        args = [x, k, s, p, c, cip]
+        args = [k, s, p, c, cip]
         if "divisor_override" in inspect.signature(cnnutils.avg_pool2d).parameters:
             args.append(rng.choice([None, rng.randint(1, 7)]))
-        return lambda: cnnutils.avg_pool2d(*args), lambda: F.avg_pool2d(*args), False
+        return (
+            lambda: cnnutils.avg_pool2d(x, *args),
+            lambda: F.avg_pool2d(x.contiguous(), *args),
+            False,
+        )
     if name == "adaptive_avg_pool2d":
         h, w = rng.randint(1, 12), rng.randint(1, 12)
         x = _tensor(rng, (rng.randint(1, 2), rng.randint(1, 3), h, w), dtype, special, layout)
@@ -131,7 +141,7 @@ def _differential(name: str, rng: random.Random, special: bool):
         out = rng.choice([rng.randint(1, 8), pair])
         return (
             lambda: cnnutils.adaptive_avg_pool2d(x, out),
-            lambda: F.adaptive_avg_pool2d(x, out),
+            lambda: F.adaptive_avg_pool2d(x.contiguous(), out),
             False,
         )
     if name == "local_response_norm":
@@ -144,12 +154,12 @@ def _differential(name: str, rng: random.Random, special: bool):
             size = 2 * (size // 2) + 1
             return (
                 lambda: cnnutils.local_response_norm(x, size, alpha / size, beta, k),
-                lambda: F.local_response_norm(x, size, alpha, beta, k),
+                lambda: F.local_response_norm(x.contiguous(), size, alpha, beta, k),
                 False,
             )
         return (
             lambda: cnnutils.local_response_norm(x, size, alpha, beta, k),
-            lambda: F.local_response_norm(x, size, alpha, beta, k),
+            lambda: F.local_response_norm(x.contiguous(), size, alpha, beta, k),
             False,
         )
     raise KeyError(name)
