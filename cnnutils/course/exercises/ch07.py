@@ -97,7 +97,8 @@ def _lrn_loop(ns: Mapping[str, Any]) -> str:
                 f"{args} has shape {tuple(got.shape)}, expected {tuple(a.shape)} "
                 "(one value per map).",
             )
-            want = local_response_norm(a.view(1, 10, 1, 1), n, alpha, beta, k).flatten()
+            lrn = local_response_norm(a.view(1, 10, 1, 1), n, alpha, beta, k, convention="paper")
+            want = lrn.flatten()
             if torch.allclose(got, want, rtol=1e-6, atol=1e-9):
                 continue
             hint = _lrn_mistake(got, a, n, alpha, beta, k)
