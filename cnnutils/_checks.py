@@ -157,12 +157,46 @@ def _check_images(value: object, name: str, fn: str, *, floating: bool = False) 
     return _tensor(value, name, fn, dims=4, layout="(N, C, H, W)", floating=floating)
 
 
+def _labels(value: object, name: str, fn: str) -> Tensor:
+    """Class labels: integers in a tensor, a numpy array or a list, as a CPU int64 tensor."""
+    if isinstance(value, Tensor):
+        labels = value.detach().cpu()
+    elif isinstance(value, np.ndarray | list | tuple):
+        try:
+            array = np.asarray(value, dtype=np.int64 if len(value) == 0 else None)
+        except ValueError:  # ragged
+            raise ValueError(f"{fn}: {name} must be a flat list of labels, got {value!r}") from None
+        if array.dtype.kind not in "biufc":  # strings, objects
+            raise TypeError(f"{fn}: {name} must hold integer labels, got {value!r}")
+        labels = torch.as_tensor(array)
+    else:
+        raise TypeError(
+            f"{fn}: {name} must be a tensor, array or list of integer labels, got "
+            f"{type(value).__name__}"
+        )
+    if labels.is_floating_point() or labels.is_complex() or labels.dtype == torch.bool:
+        raise TypeError(
+            f"{fn}: {name} must hold integer labels, got {labels.dtype} (for scores or "
+            "probabilities, take .argmax(dim=1) first)"
+        )
+    return labels.long()
+
+
 def _dtype(value: object, name: str, fn: str) -> torch.dtype:
     """A floating-point ``torch.dtype``."""
     if not isinstance(value, torch.dtype):
         raise TypeError(f"{fn}: {name} must be a torch.dtype, got {value!r}")
     if not value.is_floating_point:
         raise TypeError(f"{fn}: {name} must be a floating dtype, got {value}")
+    return value
+
+
+def _generator(value: object, name: str, fn: str) -> torch.Generator | None:
+    """``None`` or a ``torch.Generator``."""
+    if value is not None and not isinstance(value, torch.Generator):
+        raise TypeError(
+            f"{fn}: {name} must be a torch.Generator or None, got {type(value).__name__}"
+        )
     return value
 
 

@@ -8,6 +8,7 @@ from typing import Any
 import torch
 from torch import nn
 
+from cnnutils._checks import _is_int
 from cnnutils.course.exercises import exercise, expect, need
 from cnnutils.geometry import conv_output_size
 from cnnutils.models.alexnet import alexnet
@@ -18,10 +19,6 @@ __all__: list[str] = []
 
 def _count(module: nn.Module) -> int:
     return sum(p.numel() for p in module.parameters())
-
-
-def _is_int(value: Any) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool)
 
 
 @exercise("07.1", names=("layer4_params", "layer4_ungrouped"))
