@@ -89,6 +89,7 @@ from cnnutils.training.parallel import (
     train_steps,
 )
 from cnnutils.training.transfer import (
+    FrozenBatchNorm,
     ProbeResult,
     WeightsUnavailableError,
     extract_features,
@@ -119,6 +120,7 @@ __all__ = [
     "ConvCost",
     "DataSplit",
     "Evaluation",
+    "FrozenBatchNorm",
     "GroupsOnDevices",
     "History",
     "ImageDataset",

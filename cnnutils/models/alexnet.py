@@ -247,7 +247,9 @@ def alexnet(
                 layers += [nn.Conv2d(c_in, c_out, k, stride=s, padding=p, groups=g), act()]
                 size, c_in = conv_output_size(size, k, s, p), c_out
                 if lrn and number in (1, 2):
-                    layers.append(LocalResponseNorm(5, 1e-4, 0.75, 2.0, mode=lrn_mode))
+                    layers.append(
+                        LocalResponseNorm(5, 1e-4, 0.75, 2.0, mode=lrn_mode, convention="paper")
+                    )
             if number in (1, 2, 5):
                 layers.append(nn.MaxPool2d(pool_kernel, stride=2))
                 size = conv_output_size(size, pool_kernel, 2)

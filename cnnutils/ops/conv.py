@@ -25,7 +25,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
-from cnnutils._checks import _check_tensors, _is_int, _pair
+from cnnutils._checks import _check_tensors, _choice, _pair, _positive_int
 from cnnutils.geometry import check_fits, output_length
 
 __all__ = ["conv2d", "convolve2d", "correlate2d"]
@@ -62,15 +62,9 @@ def _check_conv2d_args(
 ) -> _Geometry:
     """Check every argument of :func:`conv2d` before anything is computed; raise a clear error."""
     fn = "conv2d"
-    if not isinstance(method, str) or method not in _METHODS:
-        raise ValueError(f"{fn}: method must be one of {_METHODS}, got {method!r}")
-    _check_tensors(fn, x, weight, bias, "(C_out, C_in // groups, kH, kW)")
-
-    if not _is_int(groups):
-        raise TypeError(f"{fn}: groups must be an int, got {groups!r}")
-    if groups < 1:
-        raise ValueError(f"{fn}: groups must be >= 1, got {groups}")
-    groups = int(groups)
+    _choice(method, "method", fn, _METHODS)
+    _check_tensors(x, weight, bias, fn, "(C_out, C_in // groups, kH, kW)")
+    groups = _positive_int(groups, "groups", fn)
     c_in, c_out = x.shape[1], weight.shape[0]
     if c_in % groups or c_out % groups:
         raise ValueError(
@@ -132,11 +126,11 @@ def conv2d(
     x: Tensor,
     weight: Tensor,
     bias: Tensor | None = None,
-    *,
     stride: int | tuple[int, int] = 1,
     padding: int | tuple[int, int] | str = 0,
     dilation: int | tuple[int, int] = 1,
     groups: int = 1,
+    *,
     method: str = "unfold",
 ) -> Tensor:
     """2-D cross-correlation, what ``torch.nn.functional.conv2d`` computes, from scratch.
@@ -156,7 +150,9 @@ def conv2d(
       channel); stride by subsampling the stride-1 result, dilation by inserting zeros into the
       kernel; float64 error ~1e-15, float32 ~1e-6 relative.
 
-    All three are differentiable with autograd.
+    All three are differentiable with autograd. The arguments are ``F.conv2d``'s, in its order
+    and with its defaults (the op contract of :mod:`cnnutils.ops`); ``method`` is ours,
+    keyword-only.
 
     Args:
         x: input, shape ``(N, C_in, H, W)``, or ``(C_in, H, W)`` for one image (then the output
@@ -192,8 +188,7 @@ def conv2d(
         True
     """
     if isinstance(x, Tensor) and x.dim() == 3:  # one image, as F.conv2d allows
-        kwargs = {"stride": stride, "padding": padding, "dilation": dilation, "groups": groups}
-        return conv2d(x[None], weight, bias, **kwargs, method=method)[0]
+        return conv2d(x[None], weight, bias, stride, padding, dilation, groups, method=method)[0]
     geometry = _check_conv2d_args(x, weight, bias, stride, padding, dilation, groups, method)
     if method == "naive":
         return _conv2d_naive(x, weight, bias, geometry)
@@ -363,8 +358,7 @@ def _signal_args(image: object, kernel: object, mode: object, fn: str) -> tuple[
             raise ValueError(f"{fn}: {name} must be 2-D, got shape {tuple(value.shape)}")
         if 0 in value.shape:
             raise ValueError(f"{fn}: {name} must not be empty, got shape {tuple(value.shape)}")
-    if not isinstance(mode, str) or mode not in _SIGNAL_MODES:
-        raise ValueError(f"{fn}: mode must be one of {_SIGNAL_MODES}, got {mode!r}")
+    _choice(mode, "mode", fn, _SIGNAL_MODES)
     # NumPy views with negative strides (``kernel[::-1, ::-1]``) cannot become tensors as is.
     image_t, kernel_t = (
         torch.as_tensor(np.ascontiguousarray(v) if isinstance(v, np.ndarray) else v)

@@ -34,7 +34,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from cnnutils._checks import _is_int, _pair
+from cnnutils._checks import _bool, _choice, _int, _pair, _tensor
 from cnnutils.geometry import check_fits, output_length
 
 __all__ = [
@@ -67,20 +67,8 @@ class _Geometry(NamedTuple):
     in_size: tuple[int, int]  # (H, W)
 
 
-def _check_x(x: object, fn: str) -> None:
-    if not isinstance(x, Tensor):
-        raise TypeError(f"{fn}: x must be a torch.Tensor, got {type(x).__name__}")
-    if x.dim() not in (3, 4):
-        raise ValueError(
-            f"{fn}: x must be 4-D (N, C, H, W) or 3-D (C, H, W), got shape {tuple(x.shape)}"
-        )
-    if not x.dtype.is_floating_point:
-        raise TypeError(f"{fn}: x must have a floating-point dtype, got {x.dtype}")
-
-
-def _check_bool(value: object, name: str, fn: str) -> None:
-    if not isinstance(value, bool):
-        raise TypeError(f"{fn}: {name} must be a bool, got {value!r}")
+def _check_x(x: object, fn: str) -> Tensor:
+    return _tensor(x, "x", fn, dims=(4, 3), layout="(N, C, H, W) or (C, H, W)", floating=True)
 
 
 def _geometry(
@@ -93,9 +81,9 @@ def _geometry(
     ceil_mode: bool,
     dilation: tuple[int, int] = (1, 1),
 ) -> _Geometry:
-    """Check that the window fits and place the windows."""
+    """Place the windows (the window was checked to fit by :func:`_check_window`)."""
     in_size = (x.shape[-2], x.shape[-1])
-    span = check_fits(fn, in_size, kernel, padding, dilation)
+    span = tuple(d * (k - 1) + 1 for d, k in zip(dilation, kernel, strict=True))
     padded = tuple(n + 2 * p for n, p in zip(in_size, padding, strict=True))
     out_size = tuple(
         output_length(n, k, s, p, d, ceil_mode)
@@ -119,20 +107,40 @@ def _window_geometry(
     dilation: object,
     ceil_mode: object,
 ) -> _Geometry:
-    """Check the arguments of a rectangular pooling (max or average); every tap, row-major."""
+    """Check the arguments of a rectangular pooling (max or average); every tap, row-major.
+
+    Every check, the window's fit included, runs before the taps are listed, so a kernel far
+    too large costs nothing but its error.
+    """
     _check_x(x, fn)
+    kernel, stride, pad, dil, ceil_mode = _check_window(
+        fn, kernel_size, stride, padding, dilation, ceil_mode
+    )
+    check_fits(fn, tuple(x.shape[-2:]), kernel, pad, dil)
+    taps = tuple((dil[0] * a, dil[1] * b) for a in range(kernel[0]) for b in range(kernel[1]))
+    return _geometry(x, fn, taps, kernel, stride, pad, ceil_mode, dil)
+
+
+def _check_window(
+    fn: str,
+    kernel_size: object,
+    stride: object,
+    padding: object,
+    dilation: object,
+    ceil_mode: object,
+) -> tuple[tuple[int, int], tuple[int, int], tuple[int, int], tuple[int, int], bool]:
+    """The hyperparameters of a rectangular pooling, checked (also at a layer's construction)."""
     kernel = _pair(kernel_size, "kernel_size", fn, 1)
     stride = kernel if stride is None else _pair(stride, "stride", fn, 1)
     pad = _pair(padding, "padding", fn, 0)
     dil = _pair(dilation, "dilation", fn, 1)
-    _check_bool(ceil_mode, "ceil_mode", fn)
+    ceil_mode = _bool(ceil_mode, "ceil_mode", fn)
     if pad[0] > kernel[0] // 2 or pad[1] > kernel[1] // 2:
         raise ValueError(
             f"{fn}: padding must be at most half the kernel size (padding <= kernel_size // 2, "
             f"as PyTorch requires), got padding {pad} for kernel {kernel}"
         )
-    taps = tuple((dil[0] * a, dil[1] * b) for a in range(kernel[0]) for b in range(kernel[1]))
-    return _geometry(x, fn, taps, kernel, stride, pad, ceil_mode, dil)
+    return kernel, stride, pad, dil, ceil_mode
 
 
 def _pad(x: Tensor, padding: tuple[int, int, int, int], value: float) -> Tensor:
@@ -316,14 +324,15 @@ class _MaxPool2dFunction(torch.autograd.Function):
     """Autograd wrapper around :func:`_forward` and :func:`max_pool2d_backward`."""
 
     @staticmethod
-    def forward(ctx, x: Tensor, g: _Geometry) -> Tensor:  # type: ignore[override]
+    def forward(ctx, x: Tensor, g: _Geometry) -> tuple[Tensor, Tensor]:  # type: ignore[override]
         out, indices = _forward(x, g)
         ctx.save_for_backward(indices)
+        ctx.mark_non_differentiable(indices)
         ctx.input_shape = x.shape
-        return out
+        return out, indices
 
     @staticmethod
-    def backward(ctx, grad_out: Tensor) -> tuple[Tensor, None]:  # type: ignore[override]
+    def backward(ctx, grad_out: Tensor, _grad_indices: None) -> tuple[Tensor, None]:  # type: ignore[override]
         (indices,) = ctx.saved_tensors
         return max_pool2d_backward(grad_out, MaxPoolCache(indices, ctx.input_shape)), None
 
@@ -335,7 +344,8 @@ def max_pool2d(
     padding: int | tuple[int, int] = 0,
     dilation: int | tuple[int, int] = 1,
     ceil_mode: bool = False,
-) -> Tensor:
+    return_indices: bool = False,
+) -> Tensor | tuple[Tensor, Tensor]:
     """2-D max pooling, what ``torch.nn.functional.max_pool2d`` computes, from scratch.
 
     ``out[n, c, i, j] = max_{a, b} x_pad[n, c, s_H i + d_H a, s_W j + d_W b]`` where ``x_pad``
@@ -353,10 +363,14 @@ def max_pool2d(
         dilation: spacing of the taps, int or ``(dH, dW)``; 1 means no gaps.
         ceil_mode: round the output size up (the last window may hang over the edge; it
             must start inside the input or the left padding).
+        return_indices: also return the switches, the flat index ``h W + w`` of each window's
+            maximum in its input plane (``MaxPoolCache.indices`` of
+            :func:`max_pool2d_forward`).
 
     Returns:
         shape ``(N, C, H_out, W_out)``, ``H_out = (H + 2 pH - dH (kH - 1) - 1) // sH + 1``
-        (see :func:`pool_output_size`), and likewise ``W_out``.
+        (see :func:`pool_output_size`), and likewise ``W_out``; with ``return_indices``, the
+        pair ``(out, indices)``, as ``F.max_pool2d`` returns.
 
     Raises:
         TypeError: a non-tensor or non-floating input, or a non-integer hyperparameter.
@@ -370,14 +384,22 @@ def max_pool2d(
         ...             F.max_pool2d(x, 3, stride=2, ceil_mode=True))
         True
     """
-    g = _window_geometry(x, "max_pool2d", kernel_size, stride, padding, dilation, ceil_mode)
+    fn = "max_pool2d"
+    g = _window_geometry(x, fn, kernel_size, stride, padding, dilation, ceil_mode)
+    if _bool(return_indices, "return_indices", fn):
+        if x.requires_grad and torch.is_grad_enabled():
+            return _MaxPool2dFunction.apply(x, g)
+        return _forward(x, g)
     if x.requires_grad and torch.is_grad_enabled():
-        return _MaxPool2dFunction.apply(x, g)
+        return _MaxPool2dFunction.apply(x, g)[0]
     return _max_values(x, g)
 
 
 class MaxPool2d(nn.Module):
     """Max pooling layer. See :func:`max_pool2d`.
+
+    The arguments are ``nn.MaxPool2d``'s, in its order (``return_indices`` before
+    ``ceil_mode``, unlike the function), and are checked here, at construction.
 
     Example:
         >>> MaxPool2d(3, stride=2)(torch.randn(1, 96, 55, 55)).shape
@@ -390,15 +412,25 @@ class MaxPool2d(nn.Module):
         stride: int | tuple[int, int] | None = None,
         padding: int | tuple[int, int] = 0,
         dilation: int | tuple[int, int] = 1,
+        return_indices: bool = False,
         ceil_mode: bool = False,
     ) -> None:
         super().__init__()
+        fn = "MaxPool2d"
+        _check_window(fn, kernel_size, stride, padding, dilation, ceil_mode)
+        self.return_indices = _bool(return_indices, "return_indices", fn)
         self.kernel_size, self.stride, self.padding = kernel_size, stride, padding
         self.dilation, self.ceil_mode = dilation, ceil_mode
 
-    def forward(self, x: Tensor) -> Tensor:
+    def forward(self, x: Tensor) -> Tensor | tuple[Tensor, Tensor]:
         return max_pool2d(
-            x, self.kernel_size, self.stride, self.padding, self.dilation, self.ceil_mode
+            x,
+            self.kernel_size,
+            self.stride,
+            self.padding,
+            self.dilation,
+            self.ceil_mode,
+            self.return_indices,
         )
 
     def extra_repr(self) -> str:
@@ -438,13 +470,15 @@ def avg_pool2d(
     padding: int | tuple[int, int] = 0,
     ceil_mode: bool = False,
     count_include_pad: bool = True,
+    divisor_override: int | None = None,
 ) -> Tensor:
     """2-D average pooling, what ``torch.nn.functional.avg_pool2d`` computes, from scratch.
 
     The sum of ``kH kW`` strided slices of the zero-padded input, divided by the number of
     taps that count: all ``kH kW`` (padding included) with ``count_include_pad=True``, or only
     those on the input with ``False``. With ``ceil_mode``, the taps of a last window hanging
-    beyond the padding never count (PyTorch's rule). Differentiable with autograd.
+    beyond the padding never count (PyTorch's rule). ``divisor_override`` replaces that count
+    by one number for every window. Differentiable with autograd.
 
     Args:
         x: input, shape ``(N, C, H, W)``, or ``(C, H, W)``; a floating dtype.
@@ -453,6 +487,8 @@ def avg_pool2d(
         padding: zeros added per side, at most ``kernel_size // 2``.
         ceil_mode: round the output size up (see :func:`pool_output_size`).
         count_include_pad: whether padded taps count in the divisor.
+        divisor_override: ``None``, or a nonzero int that divides every window's sum instead
+            (``avg_pool2d(x, 2, divisor_override=1)`` is sum pooling).
 
     Returns:
         shape ``(N, C, H_out, W_out)``, as for :func:`max_pool2d` with dilation 1.
@@ -473,7 +509,11 @@ def avg_pool2d(
     """
     fn = "avg_pool2d"
     g = _window_geometry(x, fn, kernel_size, stride, padding, 1, ceil_mode)
-    _check_bool(count_include_pad, "count_include_pad", fn)
+    count_include_pad = _bool(count_include_pad, "count_include_pad", fn)
+    if divisor_override is not None:
+        if _int(divisor_override, "divisor_override", fn) == 0:
+            raise ValueError(f"{fn}: divisor_override must be a nonzero int or None, got 0")
+        return _tap_sum(x, g) / int(divisor_override)
     ph, pw = g.padding[0], g.padding[2]
     h, w = g.in_size
     if count_include_pad:  # the input and its padding, not ceil_mode's overhang
@@ -500,10 +540,7 @@ def disk_footprint(radius: int) -> Tensor:
         >>> disk_footprint(2).int().tolist()
         [[0, 0, 1, 0, 0], [0, 1, 1, 1, 0], [1, 1, 1, 1, 1], [0, 1, 1, 1, 0], [0, 0, 1, 0, 0]]
     """
-    if not _is_int(radius):
-        raise TypeError(f"disk_footprint: radius must be an int, got {radius!r}")
-    if radius < 0:
-        raise ValueError(f"disk_footprint: radius must be >= 0, got {radius}")
+    radius = _int(radius, "radius", "disk_footprint", minimum=0)
     offsets = torch.arange(-radius, radius + 1)
     return offsets.view(-1, 1) ** 2 + offsets**2 <= radius**2
 
@@ -547,26 +584,23 @@ def disk_pool2d(
     """
     fn = "disk_pool2d"
     _check_x(x, fn)
-    if not _is_int(radius):
-        raise TypeError(f"{fn}: radius must be an int, got {radius!r}")
-    if radius < 0:
-        raise ValueError(f"{fn}: radius must be >= 0, got {radius}")
-    if not isinstance(mode, str) or mode not in _DISK_MODES:
-        raise ValueError(f"{fn}: mode must be one of {_DISK_MODES}, got {mode!r}")
+    radius = _int(radius, "radius", fn, minimum=0)
+    mode = _choice(mode, "mode", fn, _DISK_MODES)
     stride = _pair(stride, "stride", fn, 1)
     pad = _pair(padding, "padding", fn, 0)
     if max(pad) > radius:
         raise ValueError(f"{fn}: padding must be at most the radius {radius}, got {pad}")
-    footprint = disk_footprint(int(radius))
+    size = 2 * radius + 1
+    check_fits(fn, tuple(x.shape[-2:]), (size, size), pad)  # before the disk is drawn
+    footprint = disk_footprint(radius)
     taps = tuple((int(r), int(c)) for r, c in footprint.nonzero())  # row-major order
-    size = 2 * int(radius) + 1
     g = _geometry(x, fn, taps, (size, size), stride, pad, False)
     if mode == "avg":
         ph, pw = pad
         h, w = g.in_size
         return _tap_sum(x, g) / _divisor(x, g, (ph, ph + h, pw, pw + w))
     if x.requires_grad and torch.is_grad_enabled():
-        return _MaxPool2dFunction.apply(x, g)
+        return _MaxPool2dFunction.apply(x, g)[0]
     return _max_values(x, g)
 
 
@@ -596,7 +630,7 @@ def global_avg_pool2d(x: Tensor, keepdim: bool = False) -> Tensor:
         (torch.Size([2, 5]), torch.Size([2, 5]))
     """
     _check_global(x, "global_avg_pool2d")
-    _check_bool(keepdim, "keepdim", "global_avg_pool2d")
+    keepdim = _bool(keepdim, "keepdim", "global_avg_pool2d")
     return x.mean(dim=(-2, -1), keepdim=keepdim)
 
 
@@ -616,7 +650,7 @@ def global_max_pool2d(x: Tensor, keepdim: bool = False) -> Tensor:
         [[3.0, 7.0]]
     """
     _check_global(x, "global_max_pool2d")
-    _check_bool(keepdim, "keepdim", "global_max_pool2d")
+    keepdim = _bool(keepdim, "keepdim", "global_max_pool2d")
     return x.amax(dim=(-2, -1), keepdim=keepdim)
 
 
