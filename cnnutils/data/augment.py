@@ -145,11 +145,15 @@ def pca_colour_basis(x: Tensor) -> tuple[Tensor, Tensor]:
     the principal components of this covariance.
 
     Args:
-        x: images, shape ``(N, 3, H, W)``; every pixel of every image is one sample.
+        x: images, shape ``(N, 3, H, W)``; every pixel of every image is one sample. Any real
+            dtype: integer images (e.g. ``uint8``, 0–255) are read as numbers, not converted
+            to ``[0, 1]``.
 
     Returns:
         ``(eigenvalues, eigenvectors)``, shape ``(3,)`` in descending order, and ``(3, 3)``
-        with eigenvector ``i`` in column ``i`` (``cov = V diag(λ) Vᵀ``).
+        with eigenvector ``i`` in column ``i`` (``cov = V diag(λ) Vᵀ``). Computed in float64;
+        returned in ``x``'s dtype if it is floating point, else in PyTorch's default dtype
+        (float32): an integer dtype cannot hold them.
 
     Example:
         >>> x = torch.rand(4, 3, 8, 8, generator=torch.Generator().manual_seed(0))
@@ -168,7 +172,8 @@ def pca_colour_basis(x: Tensor) -> tuple[Tensor, Tensor]:
     eigenvalues, eigenvectors = torch.linalg.eigh(cov)  # ascending
     eigenvalues = eigenvalues.flip(0).clamp_min(0.0)
     eigenvectors = eigenvectors.flip(1)
-    return eigenvalues.to(x.dtype), eigenvectors.to(x.dtype)
+    dtype = x.dtype if x.is_floating_point() else torch.get_default_dtype()
+    return eigenvalues.to(dtype), eigenvectors.to(dtype)
 
 
 def pca_colour_jitter(
@@ -187,14 +192,19 @@ def pca_colour_jitter(
     ``λ``, so the same ``std`` works on 0–1 values). Values are not clipped.
 
     Args:
-        x: images, shape ``(N, 3, H, W)``.
+        x: images, shape ``(N, 3, H, W)``, floating point. Integer images are refused: the
+            offset is fractional and can leave the range (``x.float()`` converts them; round
+            and clip the result to go back).
         eigenvalues: shape ``(3,)``.
         eigenvectors: shape ``(3, 3)``, one eigenvector per column.
         std: standard deviation of the coefficients ``α``.
         generator: a CPU generator for ``α``.
 
     Returns:
-        shape ``(N, 3, H, W)``.
+        shape ``(N, 3, H, W)``, ``x``'s dtype.
+
+    Raises:
+        TypeError: ``x`` is not floating point.
 
     Example:
         >>> x = torch.rand(2, 3, 4, 4, generator=torch.Generator().manual_seed(0))
@@ -205,6 +215,12 @@ def pca_colour_jitter(
     """
     name = "pca_colour_jitter"
     _check_images(x, "x", name)
+    if not x.is_floating_point():
+        raise TypeError(
+            f"{name}: x must be a floating-point tensor (the offset is fractional), got "
+            f"{x.dtype}; convert with x.float() (and round and clip the result if you need "
+            f"{x.dtype} again)"
+        )
     if x.shape[1] != 3:
         raise ValueError(f"{name}: x must have 3 (RGB) channels, got {x.shape[1]}")
     _tensor(eigenvalues, "eigenvalues", name)

@@ -148,7 +148,11 @@ def conv2d(
       one (batched) matrix multiply; memory ``C_in kH kW N H_out W_out`` for the columns.
     * ``"fft"``: domain: every input, worth it for large kernels (from about 9×9 on one
       channel); stride by subsampling the stride-1 result, dilation by inserting zeros into the
-      kernel; float64 error ~1e-15, float32 ~1e-6 relative.
+      kernel; float64 error ~1e-15, float32 ~1e-6 relative. A spectrum mixes every pixel into
+      every output, so a non-finite result (an ``inf`` or NaN in ``x`` or ``weight``, or a sum
+      that overflows) is computed again with ``"unfold"``: as in PyTorch, an ``inf`` or NaN
+      then reaches only the outputs whose windows contain it (the check costs one pass over
+      the output, and a device synchronisation on a GPU).
 
     All three are differentiable with autograd. The arguments are ``F.conv2d``'s, in its order
     and with its defaults (the op contract of :mod:`cnnutils.ops`); ``method`` is ours,
@@ -319,10 +323,21 @@ def _conv2d_fft(x: Tensor, weight: Tensor, bias: Tensor | None, g: _Geometry) ->
     Cross-correlation is ``irfft2(rfft2(x) · conj(rfft2(w)))``; it is circular, but on an FFT
     grid at least as large as the padded input the valid outputs do not wrap around. Dilation
     inserts ``d - 1`` zeros between the taps of the kernel; stride keeps every ``s``-th output
-    of the stride-1 result (so a strided call costs as much as an unstrided one).
+    of the stride-1 result (so a strided call costs as much as an unstrided one). A non-finite
+    result goes through :func:`_conv2d_unfold` instead (see :func:`conv2d`).
     """
     if x.numel() == 0:  # MKL's FFT rejects empty tensors; the product is empty anyway
         return _conv2d_unfold(x, weight, bias, g)
+    out = _conv2d_fft_product(x, weight, g)
+    if not bool(torch.isfinite(out).all()):  # an inf or NaN went into every output: redo
+        return _conv2d_unfold(x, weight, bias, g)
+    if bias is not None:
+        out = out + bias.view(1, -1, 1, 1)
+    return out.contiguous()
+
+
+def _conv2d_fft_product(x: Tensor, weight: Tensor, g: _Geometry) -> Tensor:
+    """The cross-correlation of :func:`_conv2d_fft` as a product of spectra, without bias."""
     n = x.shape[0]
     c_out, c_group, kh, kw = weight.shape
     (sh, sw), (dh, dw) = g.stride, g.dilation
@@ -338,10 +353,7 @@ def _conv2d_fft(x: Tensor, weight: Tensor, bias: Tensor | None, g: _Geometry) ->
     w_f = w_f.reshape(g.groups, c_out // g.groups, c_group, *w_f.shape[2:])
     out_f = torch.einsum("ngchw,gochw->ngohw", x_f, w_f.conj())  # (N, G, C_out / G, Lh, Lw')
     out = torch.fft.irfft2(out_f.reshape(n, c_out, *out_f.shape[3:]), s=size)
-    out = out[:, :, : hp - span_h + 1 : sh, : wp - span_w + 1 : sw]  # (N, C_out, H_out, W_out)
-    if bias is not None:
-        out = out + bias.view(1, c_out, 1, 1)
-    return out.contiguous()
+    return out[:, :, : hp - span_h + 1 : sh, : wp - span_w + 1 : sw]  # (N, C_out, H_out, W_out)
 
 
 # --- 2-D signal convolution, as in scipy.signal -------------------------------------------------

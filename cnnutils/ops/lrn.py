@@ -31,9 +31,13 @@ of :mod:`cnnutils.ops`); the paper's formula is one keyword away, ``convention="
 * **k.** PyTorch's default is ``k = 1``, the paper's ``k = 2``: pass it.
 
 :func:`local_response_norm` is the function; :class:`LocalResponseNorm` is a thin module around
-it. The inter-channel sum is computed as a difference of cumulative sums along the channel
-axis, one pass whatever the size, which is faster on a CPU than PyTorch's ``avg_pool3d``
-(``benchmarks/bench_lrn.py``).
+it. The inter-channel sum adds shifted slices of the zero-padded squares along the channel
+axis, doubling the summed span at each step (``⌈log₂ n⌉ + 1`` additions at most). It only ever
+adds non-negative numbers, so it is as accurate as a direct sum, and an ``inf`` or NaN reaches
+only the windows that contain it, as in PyTorch (a difference of cumulative sums would be one
+pass, but it subtracts large running totals, which loses small neighbours in float32 and
+spreads a non-finite value to every later channel). It is faster on a CPU than PyTorch's
+``avg_pool3d`` (``benchmarks/bench_lrn.py``).
 """
 
 from __future__ import annotations
@@ -150,17 +154,31 @@ def _shifted_channel_sum(squares: Tensor, before: int, after: int) -> Tensor:
 
 
 def _channel_window_sum(squares: Tensor, half: int) -> Tensor:
-    """``s[:, i] = Σ squares[:, j]`` for ``j`` in ``[i - half, i + half]`` ∩ ``[0, C)``."""
+    """``s[:, i] = Σ squares[:, j]`` for ``j`` in ``[i - half, i + half]`` ∩ ``[0, C)``.
+
+    A sum of shifted slices of the zero-padded input (the zeros do the clipping): ``run`` holds
+    the sums of ``span`` consecutive channels, and ``span`` doubles at each step; the window of
+    ``width = 2 half + 1`` channels is the sum of the runs that make up ``width`` in binary.
+    Only non-negative numbers are added, nothing is subtracted.
+    """
     if half == 0:
         return squares
     n, c = squares.shape[:2]
+    half = min(half, c - 1)  # a wider window sees no more channels
+    width = 2 * half + 1
     flat = squares.reshape(n, c, squares.shape[2:].numel())  # (N, C, L)
-    # pad half + 1 zero channels before and half after; then prefix[:, m] is the sum of the
-    # original channels up to m - half - 1, and prefix[:, i + 2 half + 1] - prefix[:, i] is
-    # the sum over channels i - half ... i + half (the zeros do the clipping)
-    prefix = torch.cumsum(F.pad(flat, (0, 0, half + 1, half)), dim=1)  # (N, C + 2 half + 1, L)
-    sums = prefix[:, 2 * half + 1 :] - prefix[:, :c]  # (N, C, L)
-    return sums.reshape(squares.shape)
+    run = F.pad(flat, (0, 0, half, half))  # (N, C + 2 half, L)
+    span, done, total = 1, 0, None  # run[:, m] = Σ padded[:, m : m + span]
+    while True:
+        if width & 1:  # add the next `span` channels of each window: total covers `done`
+            part = run[:, done : done + c]  # (N, C, L)
+            total = part if total is None else total + part
+            done += span
+        width >>= 1
+        if not width:
+            return total.reshape(squares.shape)
+        run = run[:, :-span] + run[:, span:]  # (N, C + 2 half + 1 - 2 span, L)
+        span *= 2
 
 
 class LocalResponseNorm(nn.Module):

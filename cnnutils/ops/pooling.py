@@ -22,11 +22,14 @@ Conventions, where they bite:
   ``F.max_pool2d(..., return_indices=True)`` returns) and :func:`max_pool2d_backward` adds each
   output gradient at that index. **Ties** go to the first maximum in row-major window order
   (top row first, then left to right), as PyTorch does on the CPU; a window holding a NaN
-  outputs NaN and its switch points at its last NaN, also as PyTorch does.
+  outputs NaN and its switch points at its last NaN, also as PyTorch does; a window whose
+  maximum is ``-inf`` points at its first tap on the input (never at the padding), as PyTorch
+  does too, and so passes its gradient there.
 """
 
 from __future__ import annotations
 
+import functools
 import math
 from typing import NamedTuple
 
@@ -178,44 +181,77 @@ def _maximum(slices: list[Tensor]) -> Tensor:
 
 
 def _max_with_switches(x: Tensor, g: _Geometry) -> tuple[Tensor, Tensor]:
-    """Values and switches: flat input index ``h W + w`` of each window's maximum, or -1."""
+    """Values and switches: flat input index ``h W + w`` of each window's maximum.
+
+    Data-dependent choices (NaN, ``-inf``) are elementwise selections, not Python branches, so
+    the call never waits for the device to finish.
+    """
     slices = _slices(_pad(x, g.padding, -math.inf), g)
     # One copy of the T slices side by side, then one reduction over them: values, and which
     # tap won. torch.max(dim) returns the first maximum on ties, i.e. the first in row-major
     # window order, as F.max_pool2d does on the CPU.
-    out, tap = torch.stack(slices).max(dim=0)  # (N, C, Ho, Wo) each
-    nan = torch.isnan(out)
-    if nan.any():  # PyTorch's switch points at the window's last NaN
-        for t, view in enumerate(slices):
-            tap.masked_fill_(nan & torch.isnan(view), t)
-    # tap -> flat position in the input plane: the window's corner plus the tap's offset
+    stacked = torch.stack(slices)  # (T, N, C, Ho, Wo)
+    out, tap = stacked.max(dim=0)  # (N, C, Ho, Wo) each
+    tap = _last_nan_wins(stacked, out, tap)
+    offsets, corner, first, orphan = _switch_tables(g, x.device)
+    # A window whose maximum is -inf ties everywhere, padding included: PyTorch's switch is
+    # the window's first tap on the input
+    tap = torch.where(out == -math.inf, first, tap)
+    indices = torch.take(offsets, tap) + corner  # (N, C, Ho, Wo)
+    if orphan is not None:  # dilated windows with no tap on the input: no switch
+        indices = indices.masked_fill(orphan, -1)
+    return out, indices
+
+
+def _last_nan_wins(stacked: Tensor, out: Tensor, tap: Tensor) -> Tensor:
+    """PyTorch's switch of a window holding a NaN points at its last NaN: the largest 1-based
+    tap number among the window's NaN taps (0 where there is none) says which.
+
+    On the CPU, asking first whether there is a NaN at all is free and saves the search; on
+    a GPU the answer would have to wait for the device, so the search always runs there.
+    """
+    if _reading_back_is_free(out.device) and not bool(torch.isnan(out).any()):
+        return tap
+    count = len(stacked)
+    dtype = torch.uint8 if count < 256 else torch.int32  # numbers 1 … count
+    numbers = torch.arange(1, count + 1, dtype=dtype, device=out.device)
+    nan = torch.isnan(stacked).to(dtype)  # (T, N, C, Ho, Wo)
+    last = nan.mul_(numbers.view(count, *[1] * out.dim())).amax(0)  # (N, C, Ho, Wo)
+    return torch.where(last > 0, last.long() - 1, tap)
+
+
+def _reading_back_is_free(device: torch.device) -> bool:
+    return device.type == "cpu"
+
+
+@functools.lru_cache(maxsize=32)
+def _switch_tables(
+    g: _Geometry, device: torch.device
+) -> tuple[Tensor, Tensor, Tensor, Tensor | None]:
+    """What the switches need from the geometry alone, built once per geometry and device
+    (so that no call copies tables to the device and waits for it).
+
+    Returns:
+        ``offsets`` ``(T,)``: each tap's flat offset ``r W + c`` from its window's corner;
+        ``corner`` ``(Ho, Wo)``: each window's corner ``h W + w`` (in the padding it is
+        outside the plane); ``first`` ``(Ho, Wo)``: each window's first tap on the input, in
+        row-major order; ``orphan`` ``(Ho, Wo)``, True for a window with no tap on the
+        input, or ``None`` when there is none.
+    """
     (sh, sw), (ho, wo) = g.stride, g.out_size
     top, _, left, _ = g.padding
     h, w = g.in_size
-    offsets = torch.tensor(
-        [(r - top) * w + (c - left) for r, c in g.taps], dtype=torch.long, device=x.device
-    )  # (T,)
-    corner = (
-        torch.arange(ho, device=x.device).view(ho, 1) * (sh * w)
-        + torch.arange(wo, device=x.device) * sw
-    )  # (Ho, Wo)
-    indices = torch.take(offsets, tap) + corner  # (N, C, Ho, Wo)
-    # A padded tap (-inf) can only win a window whose maximum is -inf: find those and give
-    # the ones that won in the padding no switch.
-    if any(g.padding) and bool((out == -math.inf).any()):
-        rows = (
-            torch.arange(ho, device=x.device).view(ho, 1) * sh
-            + offsets.new_tensor([r for r, _ in g.taps])[tap]
-            - top
-        )
-        cols = (
-            torch.arange(wo, device=x.device) * sw
-            + offsets.new_tensor([c for _, c in g.taps])[tap]
-            - left
-        )
-        outside = (rows < 0) | (rows >= h) | (cols < 0) | (cols >= w)
-        indices.masked_fill_(outside, -1)
-    return out, indices
+    tap_rows = torch.tensor([r - top for r, _ in g.taps]).view(-1, 1, 1)  # (T, 1, 1)
+    tap_cols = torch.tensor([c - left for _, c in g.taps]).view(-1, 1, 1)
+    corner_rows = torch.arange(ho).view(ho, 1) * sh  # (Ho, 1)
+    corner_cols = torch.arange(wo) * sw  # (Wo,)
+    rows, cols = corner_rows + tap_rows, corner_cols + tap_cols  # (T, Ho, 1), (T, 1, Wo)
+    inside = (rows >= 0) & (rows < h) & (cols >= 0) & (cols < w)  # (T, Ho, Wo)
+    first = inside.to(torch.uint8).argmax(0)  # (Ho, Wo), the first True
+    orphan = ~inside.any(0)  # (Ho, Wo)
+    offsets = (tap_rows * w + tap_cols).flatten()  # (T,)
+    tables = [t.to(device) for t in (offsets, corner_rows * w + corner_cols, first)]
+    return (*tables, orphan.to(device) if bool(orphan.any()) else None)
 
 
 class MaxPoolCache(NamedTuple):
@@ -224,8 +260,9 @@ class MaxPoolCache(NamedTuple):
     Attributes:
         indices: the switches, shape of the output ``(N, C, H_out, W_out)`` (or
             ``(C, H_out, W_out)``), int64: the flat index ``h W + w`` of each window's maximum
-            in its input plane, as ``F.max_pool2d(..., return_indices=True)`` gives; -1 for a
-            window whose maximum is ``-inf`` and lies in the padding (it gets no gradient).
+            in its input plane, as ``F.max_pool2d(..., return_indices=True)`` gives (a window
+            whose maximum is ``-inf`` points at its first tap on the input); -1 only for a
+            dilated window with no tap on the input at all (it gets no gradient).
         input_shape: the shape of ``x``.
     """
 
@@ -312,9 +349,8 @@ def max_pool2d_backward(grad_out: Tensor, cache: MaxPoolCache) -> Tensor:
     planes = math.prod(shape[:-2])  # N · C
     index = indices.reshape(planes, math.prod(indices.shape[-2:]))  # (N · C, Ho · Wo)
     src = grad_out.reshape(index.shape)
-    if index.numel() and int(index.min()) < 0:  # windows with no switch pass nothing back
-        src = src.masked_fill(index < 0, 0)
-        index = index.clamp(min=0)
+    src = torch.where(index < 0, 0, src)  # windows with no tap on the input pass nothing back
+    index = index.clamp(min=0)
     grad_x = grad_out.new_zeros((planes, shape[-2] * shape[-1]))  # (N · C, H · W)
     grad_x.scatter_add_(1, index, src)  # adds up where one input won several windows
     return grad_x.view(shape)
@@ -654,16 +690,30 @@ def global_max_pool2d(x: Tensor, keepdim: bool = False) -> Tensor:
     return x.amax(dim=(-2, -1), keepdim=keepdim)
 
 
-def _bin_matrix(size: int, bins: int, like: Tensor) -> Tensor:
-    """``(bins, size)``: row ``i`` averages positions ``floor(i size / bins)`` to
-    ``ceil((i + 1) size / bins) - 1``."""
+def _bin_mean(x: Tensor, dim: int, bins: int) -> Tensor:
+    """Mean over adaptive bins along ``dim``: bin ``i`` of ``size`` positions averages
+    positions ``floor(i size / bins)`` to ``ceil((i + 1) size / bins) - 1``.
+
+    Each bin's positions are gathered (bins differ in length by at most one, so they are
+    padded to the longest with a repeat of the bin's own position, then masked out), summed and
+    divided by the bin's length: a direct sum, so an ``inf`` or NaN reaches only its own bins.
+    """
+    size = x.shape[dim]
     i = torch.arange(bins)
     start = (i * size) // bins
     end = -((-(i + 1) * size) // bins)  # ceil
-    positions = torch.arange(size)
-    inside = (positions >= start.view(-1, 1)) & (positions < end.view(-1, 1))
-    matrix = inside.to(torch.float64) / (end - start).view(-1, 1)
-    return matrix.to(dtype=like.dtype, device=like.device)
+    longest = int((end - start).max())
+    positions = start.view(-1, 1) + torch.arange(longest)  # (bins, longest)
+    inside = positions < end.view(-1, 1)
+    positions = torch.where(inside, positions, start.view(-1, 1))
+    gathered = x.index_select(dim, positions.flatten().to(x.device))
+    gathered = gathered.unflatten(dim, (bins, longest))  # bins and their positions along dim
+    shape = [1] * gathered.dim()
+    shape[dim], shape[dim + 1] = bins, longest
+    mask = inside.view(shape).to(x.device)
+    total = torch.where(mask, gathered, 0.0).sum(dim + 1)
+    lengths = (end - start).to(dtype=x.dtype, device=x.device)
+    return total / lengths.view(shape[: dim + 1] + [1] * (x.dim() - dim - 1))
 
 
 def adaptive_avg_pool2d(x: Tensor, output_size: int | tuple[int | None, int | None]) -> Tensor:
@@ -672,7 +722,10 @@ def adaptive_avg_pool2d(x: Tensor, output_size: int | tuple[int | None, int | No
     Output bin ``i`` of an axis of length ``H`` averages the positions
     ``floor(i H / out)`` to ``ceil((i + 1) H / out) - 1``, as ``F.adaptive_avg_pool2d`` does; the
     bins differ in size by at most one and overlap when ``H`` is not a multiple of ``out``.
-    Averaging a bin along each axis is a matrix product: ``A_H x A_W^T``.
+    The mean over a rectangle is the mean over its rows of the means over its columns, so the
+    bins are averaged one axis after the other. Each is a direct sum over the bin's positions
+    (a matrix of bin weights would be shorter, but its zeros times an ``inf`` or NaN elsewhere
+    give NaN): as in PyTorch, a non-finite value reaches only the bins that contain it.
 
     Args:
         x: input, shape ``(N, C, H, W)`` or ``(C, H, W)``; a floating dtype.
@@ -692,6 +745,5 @@ def adaptive_avg_pool2d(x: Tensor, output_size: int | tuple[int | None, int | No
     if isinstance(output_size, (tuple, list)) and len(output_size) == 2:
         output_size = tuple(n if v is None else v for v, n in zip(output_size, (h, w), strict=True))
     out_h, out_w = _pair(output_size, "output_size", fn, 1)
-    rows = _bin_matrix(h, out_h, x)  # (out_H, H)
-    cols = _bin_matrix(w, out_w, x)  # (out_W, W)
-    return rows @ x @ cols.T  # (..., out_H, out_W)
+    rows = _bin_mean(x, x.dim() - 1, out_w)  # (..., H, out_W)
+    return _bin_mean(rows, x.dim() - 2, out_h)  # (..., out_H, out_W)

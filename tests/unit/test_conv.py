@@ -13,6 +13,7 @@ from torch import nn
 from torch.testing import assert_close
 
 from cnnutils.geometry import ReceptiveField, conv_output_size, receptive_field
+from cnnutils.ops import conv as conv_module
 from cnnutils.ops.conv import conv2d, convolve2d, correlate2d
 
 METHODS = ["naive", "unfold", "fft"]
@@ -181,6 +182,43 @@ def test_conv2d_gradients_match_torch(method):
         grads.append([t.grad for t in leaves])
     for ours, expected in zip(*grads, strict=True):
         assert_close(ours, expected)
+
+
+@pytest.mark.parametrize("value", [float("nan"), float("inf"), float("-inf")])
+@pytest.mark.parametrize("method", METHODS)
+def test_conv2d_non_finite_input_reaches_only_its_windows_as_torch(method, value):
+    """A spectrum mixes every pixel into every output: the FFT must not spread an inf or NaN
+    (or turn an all -inf plane into NaN); it matches F.conv2d, output for output."""
+    kwargs = {"stride": (2, 1), "padding": 1, "groups": 2}
+    x, weight, bias = randn(2, 4, 9, 8, seed=1), randn(6, 2, 3, 3, seed=2), randn(6, seed=3)
+    x[0, 1, 4, 3] = value
+    x[1, 2:] = -float("inf")  # the whole second group of one sample
+    weight[3:, :, 1, 1] = weight[3:, :, 1, 1].abs()  # so that some of those outputs are -inf
+    weight[3:, :, [0, 0, 2, 2], [0, 2, 0, 2]] = 0.0  # and the others NaN (inf · 0)
+    ours, expected = (
+        conv2d(x, weight, bias, **kwargs, method=method),
+        F.conv2d(x, weight, bias, **kwargs),
+    )
+    assert_close(ours, expected, equal_nan=True)
+    assert ours.isfinite().sum() > ours.numel() // 2
+    x_nan = randn(1, 1, 20, 20, seed=4)
+    x_nan[0, 0, 5, 5] = float("nan")
+    kernel = randn(1, 1, 9, 9, seed=5)  # an FFT-sized kernel for correlate2d too
+    assert_close(conv2d(x_nan, kernel, method=method), F.conv2d(x_nan, kernel), equal_nan=True)
+    assert correlate2d(x_nan[0, 0], kernel[0, 0]).isnan().sum() == 81
+
+
+def test_conv2d_fft_keeps_finite_inputs_on_the_fft(monkeypatch):
+    """Only a non-finite result goes back through unfold."""
+    calls = []
+    real = conv_module._conv2d_unfold
+    monkeypatch.setattr(conv_module, "_conv2d_unfold", lambda *a: calls.append(1) or real(*a))
+    x, weight = randn(1, 2, 12, 12, seed=1), randn(3, 2, 5, 5, seed=2)
+    assert_close(conv2d(x, weight, method="fft"), F.conv2d(x, weight))
+    assert calls == []
+    x[0, 0, 0, 0] = float("inf")
+    assert_close(conv2d(x, weight, method="fft"), F.conv2d(x, weight), equal_nan=True)
+    assert calls == [1]
 
 
 # Per sample below: 4 · 3 · 3 taps × 5 · 8 outputs = 1,440 float64 entries, 11,520 bytes.

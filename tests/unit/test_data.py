@@ -485,6 +485,32 @@ def test_pca_colour_basis_matches_numpy():
     np.testing.assert_allclose(rebuilt.numpy(), cov, atol=1e-12)
 
 
+def test_pca_colour_basis_of_integer_images_is_computed_in_floating_point():
+    """uint8 pixels (0-255): eigenvalues in the thousands, not wrapped modulo 256."""
+    g = gen(3)
+    x = torch.randint(0, 256, (4, 3, 8, 8), generator=g, dtype=torch.uint8)
+    x[:, 1] = x[:, 0] // 2  # correlated channels
+    for images in (x, x.to(torch.int64)):
+        eigenvalues, eigenvectors = pca_colour_basis(images)
+        assert eigenvalues.dtype == eigenvectors.dtype == torch.get_default_dtype()
+        expected_values, expected_vectors = pca_colour_basis(images.double())
+        torch.testing.assert_close(eigenvalues.double(), expected_values)
+        torch.testing.assert_close(eigenvectors.double(), expected_vectors)
+    assert eigenvalues[0] > 1000  # the largest variance, in squared 0-255 units
+    cov = np.cov(x.permute(0, 2, 3, 1).reshape(-1, 3).numpy().astype(np.float64), rowvar=False)
+    np.testing.assert_allclose(eigenvalues.numpy(), np.linalg.eigvalsh(cov)[::-1], rtol=1e-5)
+
+
+def test_pca_colour_jitter_refuses_integer_images():
+    x = torch.randint(0, 256, (2, 3, 4, 4), generator=gen(4), dtype=torch.uint8)
+    lam, vec = pca_colour_basis(x)
+    with pytest.raises(TypeError, match=r"pca_colour_jitter: x must be a floating-point .*"
+                       r"got torch.uint8; convert with x.float\(\)"):  # fmt: skip
+        pca_colour_jitter(x, lam, vec, generator=gen(5))
+    out = pca_colour_jitter(x.float(), lam, vec, std=1.0, generator=gen(5))
+    assert (out - x.float()).abs().amin() > 0  # the float image did move
+
+
 def test_pca_colour_jitter_adds_one_offset_along_the_components():
     x = make_shapes(8, size=8, seed=0).x.double()
     lam, vec = pca_colour_basis(x)

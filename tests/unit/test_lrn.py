@@ -124,6 +124,42 @@ def test_intra_is_a_spatial_window():
     assert torch.equal(out[0, 1], x[0, 1])
 
 
+def test_a_large_channel_does_not_swamp_its_small_neighbours_in_float32():
+    """Window sums must not be differences of running totals (3000² + 0.01 - 3000² = 0 in
+    float32): the small channels keep their own, float64-accurate, normalisation."""
+    x = torch.tensor([3000.0, 0.1, 0.1, 0.1, 0.1]).view(1, 5, 1, 1)
+    out = local_response_norm(x, 3, alpha=1.0, beta=1.0, k=0.01).flatten()
+    exact = local_response_norm(x.double(), 3, alpha=1.0, beta=1.0, k=0.01).flatten()
+    torch.testing.assert_close(out[2:], torch.tensor([2.5, 2.5, 10 / 3]))
+    torch.testing.assert_close(out.double(), exact, rtol=1e-6, atol=0)
+    theirs = F.local_response_norm(x, 3, alpha=3.0, beta=1.0, k=0.01).flatten()
+    torch.testing.assert_close(out, theirs)
+    # many channels of very different sizes, against the direct float64 sum
+    g = torch.Generator().manual_seed(0)
+    wide = torch.randn(2, 64, 3, 3, generator=g) * 10.0 ** torch.randint(-3, 4, (2, 64, 3, 3))
+    torch.testing.assert_close(
+        local_response_norm(wide, 5, alpha=1.0, beta=0.75, k=1e-3).double(),
+        reference(wide.double(), 5, 1.0, 0.75, 1e-3, "inter"),
+        rtol=2e-6,
+        atol=1e-30,
+    )
+
+
+@pytest.mark.parametrize("value", [float("nan"), float("inf"), float("-inf")])
+@pytest.mark.parametrize("size", [2, 3, 5, 30])
+def test_a_non_finite_value_reaches_only_the_windows_that_contain_it(value, size):
+    x = data(2, 9, 3, 4)
+    x[0, 3, 1, 2] = value
+    x[1, 0, 0, 0] = value
+    for mode in ("inter", "intra"):
+        out = local_response_norm(x, size, alpha=0.1, mode=mode)
+        torch.testing.assert_close(out, reference(x, size, 0.1, 0.75, 2.0, mode), equal_nan=True)
+        assert out.isfinite().sum() > out.numel() // 2  # most outputs stay finite
+    if size % 2:
+        theirs = F.local_response_norm(x, size, alpha=0.1 * size, k=2.0)
+        torch.testing.assert_close(local_response_norm(x, size, alpha=0.1), theirs, equal_nan=True)
+
+
 @pytest.mark.parametrize("mode", ["inter", "intra"])
 def test_gradcheck(mode):
     x = data(2, 6, 4, 3, scale=1.0).requires_grad_()
