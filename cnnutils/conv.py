@@ -466,7 +466,7 @@ def _col2im_add_(grad_x: Tensor, col_grads: Tensor, g: _Geometry) -> None:
             cols = _tap_range(b, g.dilation[1], g.stride[1], left, w, g.out_size[1])
             if rows is None or cols is None:
                 continue
-            grad_x[:, :, rows[1], cols[1]] += col_grads[:, :, a, b, rows[0], cols[0]]
+            grad_x[:, :, rows[1], cols[1]].add_(col_grads[:, :, a, b, rows[0], cols[0]])
 
 
 def _unfold_backward(

@@ -176,6 +176,16 @@ def test_conv2d_gradcheck(case, method):
     )
 
 
+def test_unfold_second_derivatives():
+    """unfold's written-out backward pass is made of differentiable operations: gradgradcheck."""
+    kwargs = {"stride": (2, 1), "padding": (1, 2), "dilation": (1, 2), "groups": 2}
+    inputs = (randn(2, 4, 7, 6, seed=1), randn(6, 2, 3, 2, seed=2), randn(6, seed=3))
+    inputs = tuple(t.requires_grad_() for t in inputs)
+    assert torch.autograd.gradgradcheck(
+        lambda x, w, b: conv2d(x, w, b, **kwargs, method="unfold"), inputs
+    )
+
+
 @pytest.mark.parametrize("method", ["unfold", "fft"])
 def test_conv2d_gradients_match_torch(method):
     kwargs = {"stride": (2, 1), "padding": (1, 2), "dilation": (1, 2), "groups": 2}
