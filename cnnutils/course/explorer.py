@@ -12,13 +12,13 @@ dilation, number of filters, groups and bias, and sees
   columns the floor leaves unread (and, separately, those that fall between dilated taps);
 * an error when the dilated kernel does not fit in the padded input, or groups do not divide;
 * the parameters (weights plus biases) and multiply-adds per image, as
-  :func:`cnnutils.volumes.conv2d_cost` counts them;
+  :func:`cnnutils.geometry.conv2d_cost` counts them;
 * the window sliding over one channel of the padded input, with play/pause, step and a slider.
 
 The arithmetic is the pure function ``window.cnnConvExplorer.compute({...})`` in the page, the
-JavaScript twin of :func:`~cnnutils.volumes.conv2d_cost`,
-:func:`~cnnutils.conv.conv_output_size`, :func:`~cnnutils.volumes.window_taps` and
-:func:`~cnnutils.volumes.untouched_indices`; the tests compare them setting by setting.
+JavaScript twin of :func:`~cnnutils.geometry.conv2d_cost`,
+:func:`~cnnutils.geometry.conv_output_size`, :func:`~cnnutils.geometry.window_taps` and
+:func:`~cnnutils.geometry.untouched_indices`; the tests compare them setting by setting.
 
 Each explorer's HTML is a deterministic function of the arguments (nbval compares it), and the
 elements' ids derive from ``element_id``, so several explorers can share a page.

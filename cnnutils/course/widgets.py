@@ -93,7 +93,7 @@ def render_convolution(
     """Photo, kernel and the cross-correlation of the two, side by side.
 
     The photo (grayscale, longer side ``size``) is cross-correlated with the kernel by
-    :func:`cnnutils.conv.conv2d`, with zero padding per side and the given stride; the output
+    :func:`cnnutils.ops.conv.conv2d`, with zero padding per side and the given stride; the output
     size follows ``(n + 2 padding - k) // stride + 1``. Blurs and the sharpening kernel are
     drawn in gray from their own minimum to maximum, and so is the random kernel's output (its
     weights rarely sum to 0); the outputs of edge detectors in red (positive) and blue

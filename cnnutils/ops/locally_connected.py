@@ -11,7 +11,7 @@ Weight layout, per output position: ``weight[i, j]`` is an ordinary conv weight
 ``(C_out,)`` bias. So ``weight`` has shape ``(H_out, W_out, C_out, C_in, kH, kW)`` and ``bias``
 ``(H_out, W_out, C_out)``; tying every position to one conv kernel
 (``conv.weight.expand(H_out, W_out, -1, -1, -1, -1)``) gives back ``F.conv2d``.
-Conventions as in :mod:`cnnutils.conv`: cross-correlation, padding per side.
+Conventions as in :mod:`cnnutils.ops.conv`: cross-correlation, padding per side.
 """
 
 from __future__ import annotations

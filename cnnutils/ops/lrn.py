@@ -42,7 +42,6 @@ spreads a non-finite value to every later channel). It is faster on a CPU than P
 
 from __future__ import annotations
 
-import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
