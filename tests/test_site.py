@@ -48,7 +48,17 @@ from playwright.sync_api import (
 )
 from playwright.sync_api import Error as PlaywrightError
 from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
-from sitekit import PageRecorder, is_local_url, serve
+from sitekit import (
+    RAISES_TAG,
+    PageRecorder,
+    alt_text_problem,
+    assert_lines,
+    input_shown,
+    is_local_url,
+    notebook_output_text,
+    output_problems,
+    serve,
+)
 
 REPO = Path(__file__).resolve().parents[1]
 SITE_DIR = Path(os.environ.get("SITE_DIR", REPO / "_build" / "html")).resolve()
@@ -572,3 +582,337 @@ def test_url_guard_and_toc_discovery(tmp_path: Path) -> None:
 def test_some_page_shows_saved_widgets() -> None:
     """The offline widgets check above must have something to check."""
     assert sum(expected_widget_views(p) for p in site_pages()) >= 1
+
+
+# --------------------------------------------------------------------------------------------
+# What a reader sees (issue-free pages): the notebooks' sources, checked without a browser
+# --------------------------------------------------------------------------------------------
+#
+# A cell is named by its index in the notebook's ``cells`` list (0-based, markdown cells
+# included, as ``nbformat`` numbers them) and its first line, so a chapter's author finds it.
+
+NOTEBOOK_PAGES = [p for p in site_pages() if is_notebook(p)]
+IMAGE_MIME_TYPES = ("image/png", "image/jpeg", "image/gif", "image/svg+xml")
+
+
+def notebook_cells(page: str) -> list[dict[str, Any]]:
+    source = (REPO / page).with_suffix(".ipynb")
+    return json.loads(source.read_text(encoding="utf-8"))["cells"]
+
+
+def _source(cell: dict[str, Any]) -> str:
+    source = cell.get("source", "")
+    return "".join(source) if isinstance(source, list) else source
+
+
+def _tags(cell: dict[str, Any]) -> list[str]:
+    return cell.get("metadata", {}).get("tags", [])
+
+
+def first_line(text: str, width: int = 70) -> str:
+    line = next((s.strip() for s in text.splitlines() if s.strip()), "")
+    return line if len(line) <= width else line[: width - 1] + "…"
+
+
+def cell_label(index: int, cell: dict[str, Any]) -> str:
+    return f"cell {index} ({first_line(_source(cell))!r})"
+
+
+def shown_asserts(cells: list[dict[str, Any]]) -> list[str]:
+    """Code cells whose source the site shows and that contain ``assert`` statements."""
+    problems = []
+    for i, cell in enumerate(cells):
+        if cell["cell_type"] != "code" or not input_shown(_tags(cell)):
+            continue
+        lines = assert_lines(_source(cell))
+        if lines:
+            shown = "; ".join(first_line(line, 60) for line in lines[:3])
+            more = f" (+{len(lines) - 3} more)" if len(lines) > 3 else ""
+            problems.append(f"{cell_label(i, cell)}: {len(lines)} assert(s): {shown}{more}")
+    return problems
+
+
+def _output_shown(cell: dict[str, Any]) -> bool:
+    return not {"remove-output", "remove-cell"} & set(_tags(cell))
+
+
+def machine_outputs(cells: list[dict[str, Any]]) -> list[str]:
+    """Outputs the site shows that carry a machine path, a traceback or a network error."""
+    problems = []
+    for i, cell in enumerate(cells):
+        if cell["cell_type"] != "code" or not _output_shown(cell):
+            continue
+        raises = RAISES_TAG in _tags(cell)
+        for output in cell.get("outputs", []):
+            found = output_problems(notebook_output_text(output), raises=raises)
+            if output.get("output_type") == "error" and not raises:
+                found.insert(0, f"error output {output.get('ename')} (not tagged {RAISES_TAG})")
+            problems += [f"{cell_label(i, cell)}: {p}" for p in found]
+    return problems
+
+
+def image_alt_text(cell: dict[str, Any]) -> str | None:
+    """The alt text myst-nb gives the cell's image outputs: ``metadata.mystnb.image.alt``."""
+    alt = cell.get("metadata", {}).get("mystnb", {}).get("image", {}).get("alt")
+    return None if alt is None else str(alt)
+
+
+def figures_without_alt(cells: list[dict[str, Any]]) -> list[str]:
+    """Code cells with image outputs on the site but no alt text in their metadata."""
+    problems = []
+    for i, cell in enumerate(cells):
+        if cell["cell_type"] != "code" or not _output_shown(cell):
+            continue
+        images = sum(
+            any(m in output.get("data", {}) for m in IMAGE_MIME_TYPES)
+            for output in cell.get("outputs", [])
+        )
+        problem = alt_text_problem(image_alt_text(cell))
+        if images and problem:
+            problems.append(f"{cell_label(i, cell)}: {images} image(s), {problem}")
+    return problems
+
+
+def offender_report(page: str, check: str, offenders: list[str]) -> str:
+    lines = "\n".join(f"  - {o}" for o in offenders)
+    return f"{page}: {len(offenders)} {check}:\n{lines}"
+
+
+def fail_on(page: str, check: str, offenders: list[str]) -> None:
+    """Fail with the page's list of offenders, one per line (no assertion rewriting noise)."""
+    if offenders:
+        pytest.fail(offender_report(page, check, offenders), pytrace=False)
+
+
+@pytest.mark.parametrize("path", NOTEBOOK_PAGES)
+def test_notebook_shows_no_assert(path: str) -> None:
+    """Assertions back the prose from cells the site hides (hide-input, remove-input)."""
+    offenders = shown_asserts(notebook_cells(path))
+    fail_on(path, "shown cell(s) with assert", offenders)
+
+
+@pytest.mark.parametrize("path", NOTEBOOK_PAGES)
+def test_notebook_outputs_carry_no_machine_detail(path: str) -> None:
+    """No build machine's path, traceback or network error in a shown output."""
+    offenders = machine_outputs(notebook_cells(path))
+    fail_on(path, "output problem(s)", offenders)
+
+
+@pytest.mark.parametrize("path", NOTEBOOK_PAGES)
+def test_notebook_figures_have_alt_text(path: str) -> None:
+    """Every cell that draws a figure says in words what it shows (README: Adding a chapter)."""
+    offenders = figures_without_alt(notebook_cells(path))
+    fail_on(path, "figure cell(s) without alt text", offenders)
+
+
+# --------------------------------------------------------------------------------------------
+# What a reader sees, measured in the browser on every page
+# --------------------------------------------------------------------------------------------
+
+AXE_JS = Path(os.environ.get("AXE_JS", REPO / "_build" / "axe" / "axe.min.js"))
+AXE_IMPACTS = ("serious", "critical")  # what fails; minor and moderate findings do not
+NARROW_VIEWPORT = {"width": 390, "height": 844}  # a phone held upright
+OVERFLOW_TOLERANCE_PX = 1  # sub-pixel rounding
+
+# Opens everything a reader can open with a click (folded inputs, dropdowns), then lists what
+# a reader sees: shown code with `assert`, code blocks and outputs wider than their column,
+# every image with its alt text, every output's text.
+_READER_JS = """
+(tolerance) => {
+  for (const d of document.querySelectorAll("details")) d.open = true;
+  for (const e of document.querySelectorAll(".toggle-hidden")) e.classList.remove("toggle-hidden");
+  const article = document.querySelector("article.bd-article") || document.body;
+  const firstLine = text => (text.split("\\n").find(l => l.trim()) || "").trim();
+  const cellOf = el => {
+    const cell = el.closest("div.cell");
+    const pre = cell && cell.querySelector(".cell_input pre");
+    return {cell: pre ? firstLine(pre.textContent) : null,
+            tags: cell ? Array.from(cell.classList).filter(c => c.startsWith("tag_"))
+                                                   .map(c => c.slice(4)) : []};
+  };
+  const asserts = [];
+  for (const pre of article.querySelectorAll("div.highlight pre")) {
+    if (pre.closest(".cell_output, div.cell.tag_hide-input, div.cell.tag_remove-input")) continue;
+    const count = Array.from(pre.querySelectorAll("span.k"))
+      .filter(s => s.textContent === "assert").length;
+    if (count === 0) continue;
+    const lines = pre.textContent.split("\\n").filter(l => /^\\s*assert\\b/.test(l))
+      .map(l => l.trim());
+    asserts.push({...cellOf(pre), count, lines, block: firstLine(pre.textContent)});
+  }
+  const overflows = [];
+  const wide = el => el.clientWidth > 0 && el.scrollWidth > el.clientWidth + tolerance;
+  const blocks = article.querySelectorAll("pre, div.cell_output > *, div.cell_input, table");
+  for (const el of blocks) {
+    if (!wide(el)) continue;
+    if (Array.from(el.querySelectorAll("pre, table")).some(wide)) continue;  // innermost only
+    const text = el.tagName === "PRE" ? el.textContent : "";
+    const longest = text.split("\\n").reduce((a, b) => (b.length > a.length ? b : a), "");
+    const inOutput = el.closest(".cell_output") !== null;
+    const kind = el.tagName === "PRE" ? (inOutput ? "output text" : "code")
+      : el.tagName === "TABLE" ? "table"
+      : inOutput ? `output (${el.className || el.tagName.toLowerCase()})` : "code cell";
+    overflows.push({...cellOf(el), kind, by: el.scrollWidth - el.clientWidth,
+                    width: el.clientWidth,
+                    longest: longest.trimEnd(), block: firstLine(text)});
+  }
+  const images = Array.from(document.images).map(img => ({
+    ...cellOf(img), src: img.getAttribute("src") || "", alt: img.getAttribute("alt"),
+    id: img.id || ""}));
+  const outputs = Array.from(article.querySelectorAll("div.cell_output"))
+    .map(out => ({...cellOf(out), text: out.innerText}));
+  const doc = document.documentElement;
+  return {asserts, overflows, images, outputs,
+          page_overflow: doc.scrollWidth - doc.clientWidth};
+}
+"""
+
+_AXE_RUN_JS = """
+async (impacts) => {
+  const result = await axe.run(document, {resultTypes: ["violations"]});
+  return result.violations.filter(v => impacts.includes(v.impact)).map(v => ({
+    id: v.id, impact: v.impact, help: v.help,
+    nodes: v.nodes.map(n => ({target: n.target.join(" "),
+                              summary: (n.failureSummary || "").split("\\n").slice(1, 2).join("")
+                                                                .trim()})),
+  }));
+}
+"""
+
+
+class ReaderView:
+    """What one page shows a reader, measured once and shared by the checks below."""
+
+    def __init__(self, path: str, measured: dict[str, Any], axe: list[dict[str, Any]]) -> None:
+        self.path = path
+        self.measured = measured
+        self.axe = axe
+        self.narrow_overflow: int | None = None
+        self.browser_problems: list[str] = []
+        self._cells = notebook_cells(path) if is_notebook(path) else []
+
+    def where(self, item: dict[str, Any]) -> str:
+        """The cell an element belongs to, as the notebook numbers it when that is unambiguous."""
+        line = item.get("cell")
+        if line is None:
+            return "outside any cell"
+        matches = [
+            i
+            for i, cell in enumerate(self._cells)
+            if cell["cell_type"] == "code" and first_line(_source(cell), 10**6) == line
+        ]
+        name = first_line(line)
+        return f"cell {matches[0]} ({name!r})" if len(matches) == 1 else f"cell {name!r}"
+
+
+def _measure(browser: Browser, server_url: str, path: str, axe_source: str) -> ReaderView:
+    page, recorder = _open(browser, server_url)
+    measured: dict[str, Any] = {}
+    axe: list[dict[str, Any]] = []
+    problems: list[str] = []
+    try:
+        page.goto(server_url + path, wait_until="networkidle")
+        page.evaluate(_WAIT_FOR_IMAGES_JS)
+        if _has_math(SITE_DIR, path):
+            _math_problems(page)  # waits until MathJax has typeset, so widths are final
+        measured = page.evaluate(_READER_JS, OVERFLOW_TOLERANCE_PX)
+        page.add_script_tag(content=axe_source)
+        axe = page.evaluate(_AXE_RUN_JS, list(AXE_IMPACTS))
+    except PlaywrightError as exc:
+        problems.append(f"browser: {exc}".splitlines()[0])
+    finally:
+        page.context.close()
+    view = ReaderView(path, measured, axe)
+    view.browser_problems = problems + recorder.problems()
+    return view
+
+
+@pytest.fixture(scope="module")
+def axe_source() -> str:
+    if not AXE_JS.is_file():
+        pytest.fail(f"no axe-core at {AXE_JS}: run make vendor (make book does)")
+    return AXE_JS.read_text(encoding="utf-8")
+
+
+@pytest.fixture(scope="module")
+def reader_views(site: Path, server_url: str, browser: Browser, axe_source: str) -> Iterator[Any]:
+    """``reader_views(path)``: each page opened once, however many checks read it."""
+    cache: dict[str, ReaderView] = {}
+
+    def view(path: str) -> ReaderView:
+        if path not in cache:
+            cache[path] = _measure(browser, server_url, path, axe_source)
+            assert not cache[path].browser_problems, cache[path].browser_problems
+        return cache[path]
+
+    yield view
+
+
+READER_PAGES = [p for p in site_pages() if _docname(p) != "index"]  # index.html only redirects
+
+
+@pytest.mark.parametrize("path", READER_PAGES)
+def test_shown_code_has_no_assert(path: str, reader_views: Any) -> None:
+    view = reader_views(path)
+    offenders = [
+        f"{view.where(a)}: {a['count']} assert(s): {'; '.join(a['lines'][:3]) or a['block']}"
+        for a in view.measured["asserts"]
+    ]
+    fail_on(path, "shown code block(s) with assert", offenders)
+
+
+@pytest.mark.parametrize("path", READER_PAGES)
+def test_code_and_outputs_fit_their_column(path: str, reader_views: Any) -> None:
+    """``scrollWidth`` against ``clientWidth`` of every code block, output and table."""
+    view = reader_views(path)
+    offenders = []
+    for o in view.measured["overflows"]:
+        what = o["kind"]
+        line = f", longest line {len(o['longest'])} chars" if o["longest"] else ""
+        offenders.append(
+            f"{view.where(o)}: {what} {o['by']} px wider than its {o['width']} px column{line}"
+        )
+    if view.measured["page_overflow"] > OVERFLOW_TOLERANCE_PX:
+        offenders.append(f"the page scrolls sideways by {view.measured['page_overflow']} px")
+    fail_on(path, f"overflow(s) at {VIEWPORT['width']} px", offenders)
+
+
+@pytest.mark.parametrize("path", READER_PAGES)
+def test_outputs_show_no_machine_detail(path: str, reader_views: Any) -> None:
+    """The rendered outputs, as a reader reads them: no path, no traceback, no network error."""
+    view = reader_views(path)
+    offenders = [
+        f"{view.where(out)}: {problem}"
+        for out in view.measured["outputs"]
+        for problem in output_problems(out["text"], raises=RAISES_TAG in out["tags"])
+    ]
+    fail_on(path, "output problem(s)", offenders)
+
+
+@pytest.mark.parametrize("path", READER_PAGES)
+def test_images_have_alt_text(path: str, reader_views: Any) -> None:
+    view = reader_views(path)
+    offenders = []
+    for img in view.measured["images"]:
+        problem = alt_text_problem(img["alt"], img["src"])
+        if problem:
+            name = img["id"] or img["src"].rsplit("/", 1)[-1][:16]
+            offenders.append(f"{view.where(img)}: image {name}: {problem}")
+    fail_on(path, "image(s) without alt text", offenders)
+
+
+@pytest.mark.parametrize("path", READER_PAGES)
+def test_axe_finds_no_serious_violation(path: str, reader_views: Any) -> None:
+    """axe-core (vendored from npm, injected here only): no serious or critical violation."""
+    view = reader_views(path)
+    offenders = []
+    for v in view.axe:
+        targets = "; ".join(
+            f"{n['target']}" + (f" ({n['summary']})" if n["summary"] else "")
+            for n in v["nodes"][:5]
+        )
+        more = f" (+{len(v['nodes']) - 5} more)" if len(v["nodes"]) > 5 else ""
+        offenders.append(
+            f"{v['impact']} {v['id']}: {v['help']}; {len(v['nodes'])} element(s): {targets}{more}"
+        )
+    fail_on(path, "axe violation(s)", offenders)
