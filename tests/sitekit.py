@@ -237,13 +237,17 @@ def notebook_output_text(output: dict[str, Any]) -> str:
 _FILE_NAME = re.compile(r"^[^\s]*\.(?:png|jpe?g|gif|svg|webp|pdf)$", re.IGNORECASE)
 
 
-def alt_text_problem(alt: str | None, src: str = "") -> str | None:
+def alt_text_problem(alt: str | None, src: str = "", *, label: str | None = None) -> str | None:
     """Why an image's alt text says nothing to a reader, or None when it is real text.
 
     Missing, empty, the image's own address, or a bare file name (docutils falls back to the
     URI when no alt is given, so ``../_images/3f2a….png`` is what a screen reader would read).
+    An image with no alt attribute at all may be named by ``label`` instead (its
+    ``aria-label`` or ``title``: an ipywidgets ``Image`` can carry only a tooltip).
     """
     if alt is None:
+        if label and label.strip() and not _FILE_NAME.match(label.strip()):
+            return None
         return "no alt attribute"
     text = alt.strip()
     if not text:
@@ -310,6 +314,15 @@ def relative_luminance(colour: RGBA) -> float:
 
     r, g, b = (linear(c) for c in colour[:3])
     return 0.2126 * r + 0.7152 * g + 0.0722 * b
+
+
+def layered_background(layers: Iterable[str]) -> RGBA:
+    """The colour behind an element: the ``background-color`` of it and of each ancestor,
+    innermost first, painted from the outermost in, over a white canvas."""
+    colour: RGBA = (255.0, 255.0, 255.0, 1.0)
+    for layer in reversed(list(layers)):
+        colour = blend(parse_css_colour(layer), colour)
+    return colour
 
 
 def contrast_ratio(foreground: RGBA, background: RGBA) -> float:
