@@ -781,7 +781,7 @@ def test_notebook_shows_no_assert(path: str) -> None:
 def test_notebook_outputs_carry_no_machine_detail(path: str) -> None:
     """No build machine's path, traceback or network error in a shown output."""
     offenders = machine_outputs(notebook_cells(path))
-    fail_on(path, "output problem(s)", offenders)
+    fail_on(path, "output problem(s) in the notebook", offenders)
 
 
 @pytest.mark.parametrize("path", NOTEBOOK_PAGES)
@@ -810,7 +810,7 @@ _READER_JS = """
   const cellOf = el => {
     const cell = el.closest("div.cell");
     const pre = cell && cell.querySelector(".cell_input pre");
-    return {cell: pre ? firstLine(pre.textContent) : null,
+    return {cell: pre ? firstLine(pre.textContent) : null, source: pre ? pre.textContent : null,
             tags: cell ? Array.from(cell.classList).filter(c => c.startsWith("tag_"))
                                                    .map(c => c.slice(4)) : []};
   };
@@ -918,11 +918,11 @@ class ReaderView:
         if line is None:
             block = item.get("block")
             return f"block {first_line(block)!r}" if block else "outside any cell"
-        matches = [
-            i
-            for i, cell in enumerate(self._cells)
-            if cell["cell_type"] == "code" and first_line(_source(cell), 10**6) == line
-        ]
+        code = [(i, cell) for i, cell in enumerate(self._cells) if cell["cell_type"] == "code"]
+        source = (item.get("source") or "").strip()
+        matches = [i for i, cell in code if _source(cell).strip() == source]
+        if len(matches) != 1:  # the rendered text differs (say, a tab): fall back to line one
+            matches = [i for i, cell in code if first_line(_source(cell), 10**6) == line]
         name = first_line(line)
         return f"cell {matches[0]} ({name!r})" if len(matches) == 1 else f"cell {name!r}"
 
@@ -1031,7 +1031,7 @@ def test_outputs_show_no_machine_detail(path: str, reader_views: Any) -> None:
         for out in view.measured["outputs"]
         for problem in output_problems(out["text"], raises=RAISES_TAG in out["tags"])
     ]
-    fail_on(path, "output problem(s)", offenders)
+    fail_on(path, "output problem(s) on the page", offenders)
 
 
 @pytest.mark.parametrize("path", READER_PAGES)
