@@ -176,7 +176,6 @@ _MACHINE_PATH = re.compile(
         /[^\s'"<>)\],]*"""
     r"""|(?<![\w/])~/[\w.][^\s'"<>)\],]*"""
     r"|\b[A-Za-z]:\\[^\s'\"<>]*"
-    r"|[^\s'\"<>(\[]*(?:site|dist)-packages\b[^\s'\"<>)\],]*"
     r"|ipykernel_\d+",
     re.VERBOSE,
 )
@@ -198,9 +197,25 @@ def _excerpt(text: str, match: re.Match[str], width: int = 30) -> str:
     return ("…" if start else "") + snippet + ("…" if end < len(text) else "")
 
 
+# An installed package's folder, found by its name and widened to the whole path around it
+# (a search that starts anywhere in a long token, such as an embedded image, would be slow).
+_PACKAGES_DIR = re.compile(r"(?:site|dist)-packages\b")
+_PATH_CHAR = re.compile(r"[^\s'\"<>()\[\],]")
+
+
+def _whole_token(text: str, start: int, end: int, limit: int = 300) -> str:
+    while start > 0 and end - start < limit and _PATH_CHAR.match(text[start - 1]):
+        start -= 1
+    while end < len(text) and end - start < limit and _PATH_CHAR.match(text[end]):
+        end += 1
+    return text[start:end]
+
+
 def machine_paths(text: str) -> list[str]:
     """Every path of the build machine in ``text`` (``/root/.cache/...``, ``site-packages``)."""
-    return list(dict.fromkeys(m.group(0) for m in _MACHINE_PATH.finditer(text)))
+    found = [m.group(0) for m in _MACHINE_PATH.finditer(text)]
+    found += [_whole_token(text, m.start(), m.end()) for m in _PACKAGES_DIR.finditer(text)]
+    return list(dict.fromkeys(found))
 
 
 def error_texts(text: str) -> list[str]:

@@ -474,7 +474,10 @@ def _switch_mode(page: Page, mode: str) -> None:
             break
         button.click()
     assert page.get_attribute("html", "data-theme") == mode
-    page.wait_for_function("() => document.getAnimations().every(a => a.playState !== 'running')")
+    page.wait_for_function(
+        "() => document.getAnimations()"
+        ".every(a => !(a instanceof CSSTransition) || a.playState !== 'running')"
+    )
 
 
 DARK_PAGES = ["book/intro.html", "notebooks/02_convolution.html", "notebooks/04_conv_layers.html"]
