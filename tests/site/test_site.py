@@ -19,8 +19,22 @@ Every page of the book (read from ``_toc.yml``, plus ``index.html``, ``genindex.
 9. render every saved ipywidgets view with the vendored widgets HTML manager (no CDN);
 10. on notebook pages, show the execution badge that ``tools/nbtool.py`` generates.
 
-Separate tests switch the theme to dark mode (no errors, a dark background) and run the Sphinx
-search offline.
+What a reader sees is checked page by page too, each check with its own list of offenders
+(every page is opened once for all of them; see "What a reader sees" below):
+
+- no ``assert`` in shown code (code folded behind a click, such as ``hide-input`` cells, is fine);
+- no code block, output or table wider than its column at 1280 px, and no page that scrolls
+  sideways on a 390 px phone screen;
+- no path of the build machine, traceback or network error in an output (an error may show in
+  a cell tagged ``raises-exception``, still without paths);
+- real alt text on every image (not missing, not a file name);
+- no serious or critical violation found by axe-core, which the test injects from
+  ``_build/axe`` (``make vendor``); the site never ships it.
+
+The notebook-side rules (asserts, outputs, alt text in cell metadata) also run on the notebooks'
+JSON without a browser. Separate tests switch the theme to dark mode (no errors, a dark
+background, no text below axe's contrast threshold), measure the contrast of the search field's
+placeholder and hints in both modes, and run the Sphinx search offline.
 
 A full-page screenshot of each page goes to ``_build/screenshots/`` before the assertions, so a
 person can look at what the browser saw, failing or not.
