@@ -39,7 +39,9 @@ def repository() -> tuple[str, str]:
 
 
 # Where the setup cell writes the list of packages Colab has installed (its pip constraints).
-COLAB_CONSTRAINTS = "/tmp/preinstalled.txt"
+COLAB_CONSTRAINTS = "/tmp/pins.txt"
+# The variable that holds the requirement (IPython expands {name} in the %pip line).
+REQUIREMENT_NAME = "requirement"
 
 
 def setup_cell_source() -> str:
@@ -61,8 +63,8 @@ def setup_cell_source() -> str:
         'if "google.colab" in sys.modules:\n'
         "    !{sys.executable} -m pip list --format=freeze --exclude cnnutils"
         f" > {COLAB_CONSTRAINTS}\n"
-        f"    %pip install --quiet --constraint {COLAB_CONSTRAINTS}"
-        f' "cnnutils @ git+{url}@{branch}"\n'
+        f'    {REQUIREMENT_NAME} = "cnnutils @ git+{url}@{branch}"\n'
+        f'    %pip install --quiet --constraint {COLAB_CONSTRAINTS} "{{{REQUIREMENT_NAME}}}"\n'
         "\n"
         "from cnnutils import get_device, seed_everything\n"
         "\n"
