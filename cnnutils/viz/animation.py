@@ -16,6 +16,7 @@ into HTML that plays without a kernel and without a network; show it with
 from __future__ import annotations
 
 import re
+from html import escape
 
 import numpy as np
 import torch
@@ -63,30 +64,38 @@ _BUTTON_STYLE = (
 )
 
 
-def animation_html(animation: FuncAnimation, **kwargs: object) -> str:
+def animation_html(
+    animation: FuncAnimation, *, alt: str = "an animation, one frame per step", **kwargs: object
+) -> str:
     """The animation as self-contained HTML: frames, player and buttons, no external requests.
 
     ``animation.to_jshtml(**kwargs)`` with matplotlib's Font Awesome stylesheet (loaded from a
     CDN) replaced by an inline style that draws the player's buttons with Unicode glyphs, so
-    the player works the same in Jupyter, on Colab and on a site read offline.
+    the player works the same in Jupyter, on Colab and on a site read offline. The frame image
+    gets ``alt`` as its text alternative and the frame slider a label, for screen readers.
 
     Args:
         animation: any matplotlib animation.
+        alt: what the animation shows, in words.
         **kwargs: passed to :meth:`~matplotlib.animation.Animation.to_jshtml`
             (``fps``, ``embed_frames``, ``default_mode``).
 
     Example:
         >>> anim = sliding_window_animation(torch.arange(9.0).reshape(3, 3), torch.ones(2, 2))
         >>> html = animation_html(anim)
-        >>> "https://" in html, html.count("data:image/png")
-        (False, 4)
+        >>> "https://" in html, html.count("data:image/png"), 'alt="an animation' in html
+        (False, 4, True)
     """
     if not isinstance(animation, FuncAnimation):
         raise TypeError(
             f"animation_html: animation must be a matplotlib FuncAnimation, "
             f"got {type(animation).__name__}"
         )
-    return _CDN_STYLESHEET.sub(_BUTTON_STYLE, animation.to_jshtml(**kwargs), count=1)
+    if not isinstance(alt, str) or not alt.strip():
+        raise TypeError(f"animation_html: alt must be a non-empty str, got {alt!r}")
+    html = _CDN_STYLESHEET.sub(_BUTTON_STYLE, animation.to_jshtml(**kwargs), count=1)
+    html = re.sub(r'<img id="(_anim_img\w+)"', rf'<img id="\1" alt="{escape(alt)}"', html)
+    return re.sub(r'(<input id="_anim_slider\w+" type="range")', r'\1 aria-label="frame"', html)
 
 
 def _as_matrix(value: object, name: str) -> np.ndarray:
