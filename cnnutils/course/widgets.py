@@ -215,8 +215,9 @@ def conv_explorer(
         "stride": widgets.IntSlider(value=stride, min=1, max=4, description="stride"),
         "padding": widgets.IntSlider(value=padding, min=0, max=8, description="padding"),
     }
-    # The image is named for screen readers by its tooltip (ipywidgets 7 and 8 both have one).
-    image = widgets.Image(format="png", tooltip="the photo and its filtered version")
+    image = widgets.Image(format="png")
+    if image.has_trait("tooltip"):  # ipywidgets 8: names the image for screen readers
+        image.tooltip = "the photo and its filtered version"
 
     def update(change: object = None) -> None:
         values = {name: control.value for name, control in controls.items()}
