@@ -28,6 +28,14 @@ from cnnutils.data import (
 )
 from cnnutils.equivariance import equivariance_error, invariance_error, shift
 from cnnutils.explorer import conv_explorer_html, display_conv_explorer
+from cnnutils.figures_layers import (
+    draw_bottleneck,
+    draw_conv_volume,
+    draw_max_pool_backward,
+    overlap_backward_animation,
+    shift_curves_figure,
+    show_matrices,
+)
 from cnnutils.filters import (
     box_kernel,
     filter2d,
@@ -129,6 +137,9 @@ __all__ = [
     "disk_footprint",
     "disk_pool2d",
     "display_conv_explorer",
+    "draw_bottleneck",
+    "draw_conv_volume",
+    "draw_max_pool_backward",
     "equivariance_error",
     "evaluate",
     "extract_features",
@@ -161,6 +172,7 @@ __all__ = [
     "max_pool2d_forward",
     "norm_only",
     "orientation_histogram",
+    "overlap_backward_animation",
     "param_groups",
     "pca_colour_basis",
     "pca_colour_jitter",
@@ -177,7 +189,9 @@ __all__ = [
     "seed_everything",
     "sharpen_kernel",
     "shift",
+    "shift_curves_figure",
     "show_images",
+    "show_matrices",
     "show_orientation_histograms",
     "sliding_window_animation",
     "sobel_kernels",
