@@ -24,6 +24,7 @@ from matplotlib.animation import FuncAnimation
 from matplotlib.colors import to_rgb
 from matplotlib.figure import Figure
 from matplotlib.patches import Circle, FancyArrowPatch, Polygon, Rectangle
+from matplotlib.ticker import MaxNLocator
 
 from cnnutils.pooling import max_pool2d_backward, max_pool2d_forward
 from cnnutils.volumes import conv2d_cost
@@ -377,6 +378,8 @@ def show_matrices(
     xlabel: str = "column",
     ylabel: str = "row",
     symmetric: bool = False,
+    annotate: bool = False,
+    colorbar_ticks: Sequence[float] | None = None,
     ncols: int = 4,
     size: float = 2.6,
     dpi: float = 90,
@@ -391,6 +394,9 @@ def show_matrices(
         xlabel: label of the horizontal axis.
         ylabel: label of the vertical axis.
         symmetric: centre each colour scale on 0 (for signed values).
+        annotate: write each value in its cell (for small matrices).
+        colorbar_ticks: the values to mark on every colour bar (``[0, 1]`` for a mask), or
+            ``None`` for matplotlib's choice.
         ncols: panels per row.
         size: width of one panel in inches.
         dpi: resolution.
@@ -425,14 +431,35 @@ def show_matrices(
             top = float(np.abs(array).max()) or 1.0
             limits = {"vmin": -top, "vmax": top}
         image = ax.imshow(array, cmap=cmap, **limits)
+        if annotate:
+            _write_values(ax, image, array)
+        for axis in (ax.xaxis, ax.yaxis):  # rows and columns are whole numbers
+            axis.set_major_locator(MaxNLocator(nbins=6, integer=True))
         ax.set_title(title, fontsize=10)
         ax.set_xlabel(xlabel, fontsize=9)
         ax.set_ylabel(ylabel, fontsize=9)
         ax.tick_params(labelsize=8)
-        fig.colorbar(image, ax=ax, shrink=0.85).set_label(label, fontsize=9)
+        bar = fig.colorbar(image, ax=ax, shrink=0.85, ticks=colorbar_ticks)
+        bar.set_label(label, fontsize=9)
     for ax in axes[len(arrays) :]:
         fig.delaxes(ax)
     return fig
+
+
+def _write_values(ax, image, values: np.ndarray) -> None:
+    """Each value in its cell, white on dark colours and black on light ones."""
+    for (r, c), v in np.ndenumerate(values):
+        red, green, blue, _ = image.cmap(image.norm(v))
+        dark = 0.2126 * red + 0.7152 * green + 0.0722 * blue < 0.45
+        ax.text(
+            c,
+            r,
+            f"{v:g}",
+            ha="center",
+            va="center",
+            fontsize=10,
+            color="white" if dark else "black",
+        )
 
 
 def _annotated(
@@ -450,18 +477,7 @@ def _annotated(
     top = float(np.abs(values).max()) or 1.0
     vmin = -top if symmetric else min(float(values.min()), 0.0)
     image = ax.imshow(values, cmap=cmap, vmin=vmin, vmax=top)
-    for (r, c), v in np.ndenumerate(values):
-        red, green, blue, _ = image.cmap(image.norm(v))
-        dark = 0.2126 * red + 0.7152 * green + 0.0722 * blue < 0.45
-        ax.text(
-            c,
-            r,
-            f"{v:g}",
-            ha="center",
-            va="center",
-            fontsize=10,
-            color="white" if dark else "black",
-        )
+    _write_values(ax, image, values)
     for r, c in winners:
         ax.add_patch(Circle((c, r), 0.4, fill=False, lw=2.5, color="tab:orange"))
     h, w = values.shape
@@ -558,7 +574,7 @@ def overlap_backward_animation(
     stride: int = 2,
     *,
     interval: int = 900,
-    dpi: float = 80,
+    dpi: float = 72,
 ) -> FuncAnimation:
     """Max pooling's backward pass window by window: each window sends a gradient of 1 to its
     maximum, and where windows overlap one input can collect several.
@@ -601,15 +617,15 @@ def overlap_backward_animation(
         return max_pool2d_backward(g.view(1, 1, h_out, w_out), cache)[0, 0].numpy()
 
     final_max = float(gradient(n).max())
-    fig = Figure(figsize=(7.2, 3.2), dpi=dpi, layout="constrained")
+    fig = Figure(figsize=(7.0, 3.1), dpi=dpi, layout="constrained")
     ax_in, ax_g = fig.subplots(1, 2)
     image_in = ax_in.imshow(x.numpy(), cmap="Greys")
     fig.colorbar(image_in, ax=ax_in, shrink=0.85).set_label("activation x", fontsize=9)
     image_g = ax_g.imshow(gradient(0), cmap="Reds", vmin=0, vmax=final_max)
     fig.colorbar(image_g, ax=ax_g, shrink=0.85).set_label("dL/dx so far", fontsize=9)
-    for ax in (ax_in, ax_g):
-        ax.set_xticks(range(x.shape[1]))
-        ax.set_yticks(range(x.shape[0]))
+    for ax in (ax_in, ax_g):  # ticks where the windows start: fewer labels, faster frames
+        ax.set_xticks(range(0, x.shape[1], s))
+        ax.set_yticks(range(0, x.shape[0], s))
         ax.set_xlabel("column", fontsize=9)
         ax.set_ylabel("row", fontsize=9)
         ax.tick_params(labelsize=8, length=0)
@@ -636,6 +652,8 @@ def overlap_backward_animation(
         return []
 
     update(0)
+    fig.draw_without_rendering()  # lay the figure out once; the frames keep that layout
+    fig.set_layout_engine("none")
     return FuncAnimation(fig, update, frames=n, interval=interval)
 
 

@@ -110,6 +110,11 @@ def test_show_matrices_labels_every_panel():
     assert [ax.get_ylabel() for ax in bars] == ["x", "y"]
     low, high = images[1].images[0].get_clim()
     assert low == -high == -1.0
+    written = show_matrices([np.array([[1.0, 2.5]])], ["w"], colorbar_label="v", annotate=True)
+    assert [t.get_text() for t in written.axes[0].texts] == ["1", "2.5"]
+    mask = show_matrices([np.eye(3)], ["m"], colorbar_label="tap", colorbar_ticks=[0, 1])
+    assert list(mask.axes[1].get_yticks()) == [0, 1]
+    assert all(float(t).is_integer() for t in mask.axes[0].get_xticks())
     with pytest.raises(ValueError, match="2 matrices need as many titles"):
         show_matrices([np.eye(2), np.eye(2)], ["a"], colorbar_label="v")
     with pytest.raises(ValueError, match="2-D and non-empty"):
