@@ -217,12 +217,12 @@ def draw_conv_volume(
     ax.plot(*zip(a, _project(x_out + col, h_out - row, 0), strict=True), "--", c="0.4", lw=0.8)
     ax.plot(*zip(b, _project(x_out + col, h_out - row - 1, 0), strict=True), "--", c="0.4", lw=0.8)
 
-    label = {"ha": "center", "va": "top", "fontsize": 10}
+    label = {"ha": "center", "va": "top", "fontsize": 12}
     ax.text(w / 2, -2, f"input {h}×{w}×{c_in}", **label)
     filters_mid = x_filters + (n_cols * (filter_w + gap) - gap) / 2
     ax.text(filters_mid, -2, f"{c_out} filter{'s' * (c_out > 1)}, each {k}×{k}×{c_in}", **label)
     ax.text(x_out + w_out / 2, -2, f"output {h_out}×{w_out}×{c_out}", **label)
-    small = {"ha": "center", "va": "bottom", "fontsize": 8.5, "color": "0.25"}
+    small = {"ha": "center", "va": "bottom", "fontsize": 10.5, "color": "0.2"}
     ax.text(
         w / 2 + depth_in[0] / 2,
         h + depth_in[1] + 1,
@@ -240,7 +240,7 @@ def draw_conv_volume(
     )
     right = x_out + w_out + depth_out[0] + 1
     if note:
-        ax.text(right / 2, -6, note, ha="center", va="top", fontsize=9.5)
+        ax.text(right / 2, -6, note, ha="center", va="top", fontsize=11.5)
     ax.set_xlim(-1, right)
     ax.set_ylim(-9 if note else -5, max(h + depth_in[1], h_out + depth_out[1]) + 5)
     return fig
@@ -251,7 +251,7 @@ def _arrow(ax, start: tuple[float, float], end: tuple[float, float], text: str) 
         FancyArrowPatch(start, end, arrowstyle="-|>", mutation_scale=14, color="0.2", lw=1.2)
     )
     mid = ((start[0] + end[0]) / 2, start[1] + 2)
-    ax.text(*mid, text, ha="center", va="bottom", fontsize=9, linespacing=1.3)
+    ax.text(*mid, text, ha="center", va="bottom", fontsize=10.5, linespacing=1.3)
 
 
 def draw_bottleneck(
@@ -301,7 +301,7 @@ def draw_bottleneck(
     spatial = conv2d_cost((mid, h, w), c_out, k, padding=pad)
     total = reduce.multiply_adds + spatial.multiply_adds
 
-    fig = Figure(figsize=(10, 4.6), dpi=dpi, layout="constrained")
+    fig = Figure(figsize=(10, 5.2), dpi=dpi, layout="constrained")
     ax = fig.add_subplot()
     ax.set_axis_off()
     ax.set_aspect("equal")
@@ -310,11 +310,12 @@ def draw_bottleneck(
     def box(x: float, y: float, shape: tuple[int, int, int], color: str) -> float:
         c, hh, ww = shape
         _cuboid(ax, (x, y, 0), (ww, hh, c * depth_scale), color, alpha=0.9)
-        ax.text(x + ww / 2, y - 2, f"{hh}×{ww}×{c}", ha="center", va="top", fontsize=10)
+        ax.text(x + ww / 2, y - 2, f"{hh}×{ww}×{c}", ha="center", va="top", fontsize=11.5)
         return x + ww + _project(0, 0, c * depth_scale)[0]  # right edge
 
-    gap = 40
-    rows_y = (70, 0)
+    gap = 52
+    top_of_box = h + _project(0, 0, 60)[1]  # the deepest box's top edge, above its front
+    rows_y = (top_of_box + 32, 0)
     # Bottom row: input -> 1x1 -> thin volume -> kxk -> output.
     right = box(0, rows_y[1], (c_in, h, w), "#9ecae1")
     x_mid = right + gap
@@ -343,20 +344,19 @@ def draw_bottleneck(
     )
     box(x_out, rows_y[0], direct.out_shape, "#a1d99b")
 
-    ax.text(-4, rows_y[0] + h + 14, "directly", fontsize=11, weight="bold")
-    ax.text(
-        -4, rows_y[1] + h + 14, f"through a 1×1 bottleneck of {mid}", fontsize=11, weight="bold"
-    )
+    title = {"fontsize": 12.5, "weight": "bold", "va": "bottom"}
+    ax.text(-4, rows_y[0] + top_of_box + 3, "directly", **title)
+    ax.text(-4, rows_y[1] + top_of_box + 3, f"through a 1×1 bottleneck of {mid}", **title)
     ax.text(
         right_out,
         rows_y[1] - 12,
         f"total {total:,} multiply-adds, {direct.multiply_adds / total:.2f}× fewer",
         ha="right",
         va="top",
-        fontsize=10,
+        fontsize=11.5,
     )
     ax.set_xlim(-6, right_out + 2)
-    ax.set_ylim(rows_y[1] - 20, rows_y[0] + h + _project(0, 0, 60)[1] + 4)
+    ax.set_ylim(rows_y[1] - 20, rows_y[0] + top_of_box + 14)
     return fig
 
 
