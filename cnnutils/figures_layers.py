@@ -435,12 +435,13 @@ def show_matrices(
             _write_values(ax, image, array)
         for axis in (ax.xaxis, ax.yaxis):  # rows and columns are whole numbers
             axis.set_major_locator(MaxNLocator(nbins=6, integer=True))
-        ax.set_title(title, fontsize=10)
-        ax.set_xlabel(xlabel, fontsize=9)
-        ax.set_ylabel(ylabel, fontsize=9)
-        ax.tick_params(labelsize=8)
+        ax.set_title(title, fontsize=11)
+        ax.set_xlabel(xlabel, fontsize=10)
+        ax.set_ylabel(ylabel, fontsize=10)
+        ax.tick_params(labelsize=9)
         bar = fig.colorbar(image, ax=ax, shrink=0.85, ticks=colorbar_ticks)
-        bar.set_label(label, fontsize=9)
+        bar.set_label(label, fontsize=10)
+        bar.ax.tick_params(labelsize=9)
     for ax in axes[len(arrays) :]:
         fig.delaxes(ax)
     return fig
@@ -500,9 +501,10 @@ def draw_max_pool_backward(
 ) -> Figure:
     """Max pooling forward and backward on one small map, numbers written in every cell.
 
-    Four panels: the input with each window's winner (its switch) circled, the pooled output,
-    the gradient arriving from above, and the gradient with respect to the input, which is
-    that gradient routed to the switches (and summed where one input wins several windows).
+    Four panels in two rows. Forward, on top: the input with each window's winner (its switch)
+    circled, and the pooled output. Backward, below each: the gradient arriving from above
+    (right) and the gradient with respect to the input (left), which is that gradient routed
+    to the switches (and summed where one input wins several windows).
     Computed with :func:`cnnutils.pooling.max_pool2d_forward` and
     :func:`cnnutils.pooling.max_pool2d_backward` in float64.
 
@@ -514,13 +516,14 @@ def draw_max_pool_backward(
         dpi: resolution.
 
     Returns:
-        the figure: ``fig.axes`` holds the four panels, then their four colour bars.
+        the figure: ``fig.axes`` holds the four panels (x, y, dL/dx, dL/dy), then their colour
+        bars.
 
     Example:
         >>> x = torch.tensor([[1.0, 3.0], [4.0, 2.0]])
         >>> fig = draw_max_pool_backward(x, torch.tensor([[0.5]]))
-        >>> fig.axes[3].get_title(), fig.axes[7].get_ylabel()
-        ('dL/dx: routed to the switches', 'dL/dx')
+        >>> fig.axes[2].get_title(), fig.axes[6].get_ylabel()
+        ('backward: dL/dx, routed to the switches', 'dL/dx')
     """
     fn = "draw_max_pool_backward"
     x = torch.as_tensor(_as_matrix(x, fn))
@@ -536,29 +539,33 @@ def draw_max_pool_backward(
     grad_x = max_pool2d_backward(grad[None, None], cache)[0, 0]
     width = x.shape[1]
     winners = [divmod(int(i), width) for i in cache.indices.flatten()]
-    fig = Figure(figsize=(12, 3.1), dpi=dpi, layout="constrained")
-    axes = fig.subplots(1, 4, width_ratios=[x.shape[1], y.shape[3], y.shape[3], x.shape[1]])
+    fig = Figure(figsize=(8, 6.4), dpi=dpi, layout="constrained")
+    # Forward on top (x -> y), backward below it (dL/dx <- dL/dy), each under its variable.
+    (ax_x, ax_y), (ax_gx, ax_gy) = fig.subplots(2, 2, width_ratios=[x.shape[1], y.shape[3]])
     _annotated(
         fig,
-        axes[0],
+        ax_x,
         x.numpy(),
-        "input x, winners circled",
+        "forward: input x, winners circled",
         cmap="Blues",
         label="x",
         winners=winners,
     )
-    _annotated(fig, axes[1], y[0, 0].numpy(), "output y = max", cmap="Blues", label="y")
-    _annotated(fig, axes[2], grad.numpy(), "dL/dy", cmap="RdBu_r", label="dL/dy", symmetric=True)
+    _annotated(fig, ax_y, y[0, 0].numpy(), "output y = max", cmap="Blues", label="y")
     _annotated(
         fig,
-        axes[3],
+        ax_gx,
         grad_x.numpy(),
-        "dL/dx: routed to the switches",
+        "backward: dL/dx, routed to the switches",
         cmap="RdBu_r",
         label="dL/dx",
         symmetric=True,
         winners=winners,
     )
+    _annotated(
+        fig, ax_gy, grad.numpy(), "dL/dy from above", cmap="RdBu_r", label="dL/dy", symmetric=True
+    )
+    axes = [ax_x, ax_y, ax_gy, ax_gx]
     if s == k:  # windows tile the map: draw their borders
         for ax in (axes[0], axes[3]):
             for b in range(k, x.shape[0], k):
@@ -688,7 +695,7 @@ def shift_curves_figure(
         raise ValueError(
             f"shift_curves_figure: {len(curves)} curves need as many styles, got {len(styles)}"
         )
-    fig = Figure(figsize=(9.5, 3.4), dpi=dpi, layout="constrained")
+    fig = Figure(figsize=(9, 3.6), dpi=dpi, layout="constrained")
     ax = fig.add_subplot()
     for index, (name, values) in enumerate(curves.items()):
         style = styles[index] if styles is not None else "-o"
@@ -696,6 +703,6 @@ def shift_curves_figure(
     ax.set_xlabel("shift of the input (pixels)")
     ax.set_ylabel(ylabel)
     ax.set_xticks(list(shifts))
-    ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1))
-    ax.set_title(title, fontsize=10)
+    ax.legend(fontsize=9, loc="upper left", bbox_to_anchor=(1.01, 1))
+    ax.set_title(title, fontsize=11)
     return fig

@@ -128,7 +128,7 @@ def test_max_pool_backward_figure_shows_autograds_gradient():
     fig = draw_max_pool_backward(x, grad_out, 2)
     leaf = x[None, None].clone().requires_grad_()
     F.max_pool2d(leaf, 2).backward(grad_out[None, None])
-    shown = fig.axes[3].images[0].get_array()  # the fourth panel
+    shown = fig.axes[2].images[0].get_array()  # dL/dx, under the input
     np.testing.assert_array_equal(np.asarray(shown), leaf.grad[0, 0].numpy())
     np.testing.assert_array_equal(
         np.asarray(fig.axes[1].images[0].get_array()), F.max_pool2d(x[None, None], 2)[0, 0]
