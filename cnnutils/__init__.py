@@ -110,6 +110,14 @@ from cnnutils.viz.animation import (
     volume_conv_frame,
 )
 from cnnutils.viz.images import show_images, show_orientation_histograms
+from cnnutils.viz.layers import (
+    draw_bottleneck,
+    draw_conv_volume,
+    draw_max_pool_backward,
+    overlap_backward_animation,
+    shift_curves_figure,
+    show_matrices,
+)
 from cnnutils.viz.photos import load_photo, load_photos
 from cnnutils.viz.training import plot_confusion_matrix, plot_history
 
@@ -152,6 +160,9 @@ __all__ = [
     "disk_footprint",
     "disk_pool2d",
     "display_conv_explorer",
+    "draw_bottleneck",
+    "draw_conv_volume",
+    "draw_max_pool_backward",
     "equivariance_error",
     "evaluate",
     "extract_features",
@@ -188,6 +199,7 @@ __all__ = [
     "norm_only",
     "orientation_histogram",
     "output_length",
+    "overlap_backward_animation",
     "param_groups",
     "pca_colour_basis",
     "pca_colour_jitter",
@@ -204,7 +216,9 @@ __all__ = [
     "seed_everything",
     "sharpen_kernel",
     "shift",
+    "shift_curves_figure",
     "show_images",
+    "show_matrices",
     "show_orientation_histograms",
     "sliding_window_animation",
     "sobel_kernels",
