@@ -602,10 +602,10 @@ def _recipes() -> dict[str, Callable[[torch.device], object]]:
     import torch.nn.functional as F
 
     import cnnutils
-    from cnnutils.ops import conv, filters, pooling
-    from cnnutils.training.parallel import split_grouped_conv
     from cnnutils.models.lenet5 import C3Connections, ScaledTanh
+    from cnnutils.ops import conv, filters, pooling
     from cnnutils.ops.locally_connected import LocallyConnected2d
+    from cnnutils.training.parallel import split_grouped_conv
 
     def x(d: torch.device, *shape: int) -> torch.Tensor:
         g = torch.Generator().manual_seed(0)
