@@ -52,6 +52,31 @@ def test_pool_output_size_checks_its_arguments(args, error, match):
 
 
 @pytest.mark.parametrize(
+    ("call", "error", "match"),
+    [
+        (lambda: cnnutils.output_length(10, 3, 0), ValueError,
+         r"^output_length: stride must be >= 1, got 0$"),
+        (lambda: cnnutils.output_length(10.0, 3), TypeError,
+         r"^output_length: size must be an int, got 10.0$"),
+        (lambda: cnnutils.output_length(10, 3, ceil_mode=None), TypeError,
+         r"^output_length: ceil_mode must be a bool"),
+        (lambda: cnnutils.untouched_indices(5, 7), ValueError,
+         r"^untouched_indices: the window .* must fit"),
+        (lambda: cnnutils.untouched_indices(5, 3, stride=0), ValueError,
+         r"^untouched_indices: stride must be >= 1, got 0$"),
+        (lambda: cnnutils.load_digits(train_fraction="0.5"), TypeError,
+         r"^load_digits: train_fraction must be a number, got '0.5'$"),
+        (lambda: cnnutils.load_digits(train_fraction=1.0), ValueError,
+         r"^load_digits: train_fraction must be in \(0, 1\), got 1.0$"),
+    ],
+)  # fmt: skip
+def test_geometry_and_loaders_check_their_arguments(call, error, match):
+    with pytest.raises(error, match=match):
+        call()
+    assert cnnutils.output_length(np.int64(10), 3, 2, 1, 1, True) == 6  # numpy ints are ints
+
+
+@pytest.mark.parametrize(
     ("call", "fn"),
     [
         (lambda: max_pool2d(X, 3000), "max_pool2d"),
