@@ -29,7 +29,7 @@ from typing import Any, NamedTuple
 
 from torch import nn
 
-from cnnutils._checks import _is_int, _pair, _positive_int
+from cnnutils._checks import _bool, _is_int, _pair, _positive_int
 
 __all__ = [
     "ConvCost",
@@ -88,7 +88,9 @@ def conv_output_size(
     }
     minimum = {"size": 1, "kernel_size": 1, "stride": 1, "padding": 0, "dilation": 1}
     pairs = {name: _pair(value, name, fn, minimum[name]) for name, value in args.items()}
-    out = tuple(output_length(n, k, s, p, d) for n, k, s, p, d in zip(*pairs.values(), strict=True))
+    out = tuple(
+        _output_length(n, k, s, p, d, False) for n, k, s, p, d in zip(*pairs.values(), strict=True)
+    )
     if min(out) < 1:
         raise ValueError(
             f"{fn}: the output would be empty: size {size}, kernel_size {kernel_size}, stride "
@@ -268,15 +270,8 @@ def pool_output_size(
         >>> pool_output_size(5, 2, 2, padding=1, ceil_mode=True)  # a 4th would start at 6
         3
     """
-    fn = "pool_output_size"
-    size = _positive_int(size, "size", fn)
-    kernel_size = _positive_int(kernel_size, "kernel_size", fn)
-    stride = _positive_int(stride, "stride", fn)
-    padding = _positive_int(padding, "padding", fn, minimum=0)
-    dilation = _positive_int(dilation, "dilation", fn)
-    if not isinstance(ceil_mode, bool):
-        raise TypeError(f"{fn}: ceil_mode must be a bool, got {ceil_mode!r}")
-    return output_length(size, kernel_size, stride, padding, dilation, ceil_mode)
+    args = _axis_args(size, kernel_size, stride, padding, dilation, "pool_output_size")
+    return _output_length(*args, _bool(ceil_mode, "ceil_mode", "pool_output_size"))
 
 
 def output_length(
@@ -291,16 +286,28 @@ def output_length(
 
     ``(size + 2 padding - dilation (kernel_size - 1) - 1) / stride + 1``, rounded down, or up
     with ``ceil_mode`` (PyTorch's pooling rule: in ceil mode a last window that would start
-    beyond the input and its left padding is dropped). The arguments are not checked: the public
-    callers (:func:`conv_output_size`, :func:`pool_output_size`, the layers) check them.
+    beyond the input and its left padding is dropped).
 
     Returns:
         the number of windows, ``>= 0`` (0 when the window does not fit).
+
+    Raises:
+        TypeError: a non-integer size or hyperparameter, or a non-bool ``ceil_mode``.
+        ValueError: an out-of-range one (sizes, stride and dilation ``>= 1``, padding ``>= 0``).
 
     Example:
         >>> output_length(224, 11, 4, 2), output_length(6, 3, 2, ceil_mode=True)
         (55, 3)
     """
+    fn = "output_length"
+    args = _axis_args(size, kernel_size, stride, padding, dilation, fn)
+    return _output_length(*args, _bool(ceil_mode, "ceil_mode", fn))
+
+
+def _output_length(
+    size: int, kernel_size: int, stride: int, padding: int, dilation: int, ceil_mode: bool
+) -> int:
+    """:func:`output_length` without the checks, for callers that made them."""
     span = dilation * (kernel_size - 1) + 1
     room = size + 2 * padding - span
     if room < 0:
@@ -447,14 +454,14 @@ def conv2d_cost(
 
 
 def _axis_args(
-    fn: str, size: object, kernel_size: object, stride: object, padding: object, dilation: object
+    size: object, kernel_size: object, stride: object, padding: object, dilation: object, fn: str
 ) -> tuple[int, int, int, int, int]:
+    """The geometry of one axis, checked (several arguments at once: values first, then fn)."""
     size = _positive_int(size, "size", fn)
     kernel_size = _positive_int(kernel_size, "kernel_size", fn)
     stride = _positive_int(stride, "stride", fn)
     padding = _positive_int(padding, "padding", fn, minimum=0)
     dilation = _positive_int(dilation, "dilation", fn)
-    check_fits(fn, (size, size), (kernel_size,) * 2, (padding,) * 2, (dilation,) * 2)
     return size, kernel_size, stride, padding, dilation
 
 
@@ -488,8 +495,16 @@ def window_taps(
         >>> window_taps(7, 3, dilation=2)
         [[0, 2, 4], [1, 3, 5], [2, 4, 6]]
     """
-    size, k, s, p, d = _axis_args("window_taps", size, kernel_size, stride, padding, dilation)
-    n_out = conv_output_size(size, k, s, p, d)
+    return _window_taps(size, kernel_size, stride, padding, dilation, "window_taps")
+
+
+def _window_taps(
+    size: object, kernel_size: object, stride: object, padding: object, dilation: object, fn: str
+) -> list[list[int]]:
+    """:func:`window_taps`, its errors naming ``fn``, the public function the user called."""
+    size, k, s, p, d = _axis_args(size, kernel_size, stride, padding, dilation, fn)
+    check_fits(fn, (size, size), (k, k), (p, p), (d, d))
+    n_out = _output_length(size, k, s, p, d, False)
     return [[s * i - p + d * a for a in range(k)] for i in range(n_out)]
 
 
@@ -518,7 +533,7 @@ def untouched_indices(
         >>> untouched_indices(7, 3, stride=2)
         []
     """
-    taps = window_taps(size, kernel_size, stride, padding, dilation)
+    taps = _window_taps(size, kernel_size, stride, padding, dilation, "untouched_indices")
     read = {t for window in taps for t in window}
     return [i for i in range(size) if i not in read]
 

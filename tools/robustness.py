@@ -311,10 +311,12 @@ VALID = {
 SKIPPED_BECAUSE = "slow, networked, stateful or drawing"
 
 POSITIVE = {
-    "size", "kernel_size", "stride", "dilation", "groups", "radius", "num_classes", "batch_size",
-    "cell_size", "bins", "in_channels", "out_channels", "input_size", "n", "max_shift",
+    "size", "kernel_size", "stride", "dilation", "groups", "num_classes", "batch_size",
+    "cell_size", "bins", "in_channels", "out_channels", "input_size",
     "output_size", "max_iter", "height", "width",
 }  # fmt: skip
+ZERO_OK = {"radius", "n", "max_shift"}  # >= 0: only negative values are malformed
+ONE_D_OK = {"eigenvalues"}  # a 1-D tensor of 3 is what it takes
 CHOICES = {"mode", "method", "padding", "operator", "variant", "activation", "pooling", "layer"}
 TENSOR_LIKE = ("Tensor", "ndarray", "ImageLike")
 
@@ -324,7 +326,9 @@ def _malformed(param: inspect.Parameter, name: str) -> list[tuple[str, object]]:
     ann = str(param.annotation)
     out: list[tuple[str, object]] = []
     if any(t in ann for t in TENSOR_LIKE):
-        out += [("a list", [[1.0, 2.0]]), ("a str", "x"), ("a 1-D tensor", torch.zeros(3))]
+        out += [("a list", [[1.0, 2.0]]), ("a str", "x")]
+        if name not in ONE_D_OK:
+            out.append(("a 1-D tensor", torch.zeros(3)))
     elif "Module" in ann or ann == "AlexNet":
         out += [("a str", "net"), ("a tensor", torch.zeros(3))]
     elif "int" in ann and "float" not in ann:
@@ -333,6 +337,8 @@ def _malformed(param: inspect.Parameter, name: str) -> list[tuple[str, object]]:
             out.append(("a bool", True))
         if name in POSITIVE:
             out += [("a negative int", -3), ("a zero", 0)]
+        elif name in ZERO_OK:
+            out.append(("a negative int", -3))
         if name == "padding":
             out.append(("a negative int", -1))
     elif "float" in ann:

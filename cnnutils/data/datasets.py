@@ -35,7 +35,16 @@ import numpy as np
 import torch
 from torch import Tensor
 
-from cnnutils._checks import _bool, _check_images, _is_int, _is_number, _positive_int, _str, _tensor
+from cnnutils._checks import (
+    _bool,
+    _check_images,
+    _is_int,
+    _is_number,
+    _number,
+    _positive_int,
+    _str,
+    _tensor,
+)
 
 __all__ = [
     "DataSplit",
@@ -464,10 +473,13 @@ def load_digits(*, train_fraction: float = 0.8) -> DataSplit:
     """
     from sklearn.datasets import load_digits as sklearn_digits
 
+    fraction = _number(train_fraction, "train_fraction", "load_digits", positive=True, maximum=1.0)
+    if fraction == 1.0:
+        raise ValueError(f"load_digits: train_fraction must be in (0, 1), got {train_fraction!r}")
     bunch = sklearn_digits()
     x = torch.from_numpy(bunch.images[:, None] / 16.0).float()  # (1797, 1, 8, 8)
     y = torch.from_numpy(bunch.target.astype(np.int64))
-    return stratified_split(ImageDataset(x, y, DIGITS, "8×8 digits"), train_fraction)
+    return stratified_split(ImageDataset(x, y, DIGITS, "8×8 digits"), fraction)
 
 
 def load_fashion_mnist(*, download: bool = False, root: str | Path = "data") -> DataSplit:

@@ -30,7 +30,7 @@ from torch import Tensor
 
 from cnnutils import _machine
 from cnnutils._checks import _check_tensors, _choice, _pair, _positive_int
-from cnnutils.geometry import check_fits, output_length
+from cnnutils.geometry import _output_length, check_fits
 
 __all__ = ["conv2d", "convolve2d", "correlate2d"]
 
@@ -107,7 +107,7 @@ def _check_conv2d_args(
 
     check_fits(fn, tuple(x.shape[2:]), kernel, pad, dilation)
     out_size = tuple(
-        output_length(n + top + bottom, k, s, 0, d)
+        _output_length(n + top + bottom, k, s, 0, d, False)
         for n, k, s, d, (top, bottom) in zip(
             x.shape[2:], kernel, stride, dilation, (pad[:2], pad[2:]), strict=True
         )

@@ -144,7 +144,7 @@ def _shifted_channel_sum(squares: Tensor, before: int, after: int) -> Tensor:
     """``s[:, i] = Σ squares[:, j]`` for ``j`` in ``[i - before, i + after]`` ∩ ``[0, C)``: one
     shifted slice of the zero-padded channels per tap (for the asymmetric windows)."""
     c = squares.shape[1]
-    flat = squares.reshape(*squares.shape[:2], -1)  # (N, C, L)
+    flat = squares.reshape(*squares.shape[:2], squares.shape[2:].numel())  # (N, C, L)
     padded = F.pad(flat, (0, 0, before, after))  # (N, C + before + after, L)
     sums = padded[:, :c].clone()
     for offset in range(1, before + after + 1):

@@ -38,7 +38,7 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from cnnutils._checks import _bool, _choice, _int, _pair, _tensor
-from cnnutils.geometry import check_fits, output_length
+from cnnutils.geometry import _output_length, check_fits
 
 __all__ = [
     "MaxPool2d",
@@ -89,7 +89,7 @@ def _geometry(
     span = tuple(d * (k - 1) + 1 for d, k in zip(dilation, kernel, strict=True))
     padded = tuple(n + 2 * p for n, p in zip(in_size, padding, strict=True))
     out_size = tuple(
-        output_length(n, k, s, p, d, ceil_mode)
+        _output_length(n, k, s, p, d, ceil_mode)
         for n, k, s, p, d in zip(in_size, kernel, stride, padding, dilation, strict=True)
     )
     # ceil_mode's last window may hang over the bottom / right padding: pad that much more.
