@@ -46,12 +46,15 @@ install: $(STAMP)
 # Browser assets from the npm registry, exact versions in requirements/package-lock.json, served at
 # the site root through html_extra_path so the site needs no CDN: MathJax 3 for the maths, and
 # RequireJS with the Jupyter widgets HTML manager (embed-amd.js and its fonts) for saved widgets.
+# axe-core (the accessibility audit) goes to _build/axe instead: the site test injects it into
+# each page it opens, and no page of the site ships it.
 WIDGETS_DIST := _build/npm/node_modules/@jupyter-widgets/html-manager/dist
 WIDGET_FONTS := notebooks/@jupyter-widgets/html-manager/dist
 $(VENDOR)/.stamp: requirements/package.json requirements/package-lock.json
-	rm -rf _build/npm $(VENDOR) && mkdir -p _build/npm $(VENDOR)/widgets
+	rm -rf _build/npm $(VENDOR) _build/axe && mkdir -p _build/npm $(VENDOR)/widgets _build/axe
 	cp requirements/package.json requirements/package-lock.json _build/npm/
 	cd _build/npm && npm ci --silent --no-audit --no-fund
+	cp _build/npm/node_modules/axe-core/axe.min.js _build/axe/
 	cp -r _build/npm/node_modules/mathjax/es5 $(VENDOR)/mathjax
 	cp _build/npm/node_modules/requirejs/require.js $(WIDGETS_DIST)/embed-amd.js $(VENDOR)/widgets/
 	@# The manager's icon fonts load from <page folder>/@jupyter-widgets/html-manager/dist/, and
@@ -63,8 +66,9 @@ $(VENDOR)/.stamp: requirements/package.json requirements/package-lock.json
 
 vendor: $(VENDOR)/.stamp
 
+# The API page documents this checkout's cnnutils (also in a git worktree sharing the environment).
 book: install vendor
-	$(BIN)/jupyter-book build . --all -W --keep-going
+	PYTHONPATH=$(CURDIR) $(BIN)/jupyter-book build . --all -W --keep-going
 
 # Debian's Chromium for the site test; Playwright never downloads a browser here.
 browser:

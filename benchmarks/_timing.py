@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import statistics
 import time
 from collections.abc import Callable
@@ -32,25 +33,29 @@ def interleaved(
     return {name: statistics.median(ts) for name, ts in times.items()}
 
 
-def start(name: str, doc: str) -> float:
-    """Parse ``--threads``, set torch's thread count, print the versions and the machine's load.
+def start(
+    name: str, doc: str, parser: argparse.ArgumentParser | None = None
+) -> tuple[float, argparse.Namespace]:
+    """Parse ``--threads`` (and ``parser``'s own options), set torch's thread count, print the
+    versions and the machine's facts (``_machine.describe``: CPU, caches, BLAS, threads, load).
 
-    Returns the ``time.perf_counter()`` at the start, for the script's total.
+    Returns the ``time.perf_counter()`` at the start, for the script's total, and the options.
     """
-    import argparse
     import os
 
+    import _machine
     import numpy as np
     import scipy
     import torch
 
-    parser = argparse.ArgumentParser(description=doc.splitlines()[0])
+    parser = parser or argparse.ArgumentParser(description=doc.splitlines()[0])
     parser.add_argument("--threads", type=int, default=2, help="torch threads (default 2)")
-    torch.set_num_threads(parser.parse_args().threads)
-    load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
+    args = parser.parse_args()
+    torch.set_num_threads(args.threads)
     print(
         f"# {name} benchmark: torch {torch.__version__}, numpy {np.__version__}, "
         f"scipy {scipy.__version__}, {torch.get_num_threads()} threads, "
-        f"{os.cpu_count()} CPUs, load average at start {load:.2f}"
+        f"{os.cpu_count()} CPUs"
     )
-    return time.perf_counter()
+    print(_machine.describe())
+    return time.perf_counter(), args

@@ -1,18 +1,26 @@
 """Speed of cnnutils.ops.conv against torch.nn.functional.conv2d and scipy.signal, on the CPU.
 
 Run: ``.venv/bin/python benchmarks/bench_conv.py`` (about a minute on 2 cores);
-``--threads 1`` for one thread (steadier on a machine busy with other work).
+``--threads 1`` for one thread; ``--only unfold --busy 0,1 --runs 3`` for the unfold ratios
+alone, three times on the machine as it is and three times with one busy process beside them
+(``make bench-conv``).
 
 Not a test: it prints times and ratios. Every ratio compares functions timed in the same
 process, interleaved round by round (A, B, C, A, B, C, ...), so that a machine busy with other
 work slows all of them alike; each time is the median over rounds. Two threads, as on the
-book's CI machines.
+book's CI machines. The machine's facts (CPU, caches, BLAS, threads) head the output, and the
+load average stands beside each ratio of the unfold table.
 """
 
 from __future__ import annotations
 
+import argparse
+import contextlib
+import subprocess
+import sys
 import time
 
+import _machine
 import scipy.signal
 import torch
 import torch.nn.functional as F
@@ -29,7 +37,24 @@ def fmt(seconds: float) -> str:
     return f"{seconds * 1e3:9.3f} ms"
 
 
-def bench_unfold_vs_torch() -> None:
+@contextlib.contextmanager
+def busy_processes(count: int):
+    """Run ``count`` processes that spin on the CPU (one core each) for the ``with`` block."""
+    spinners = [subprocess.Popen([sys.executable, "-c", "while True: pass"]) for _ in range(count)]
+    try:
+        if spinners:
+            time.sleep(1.0)  # let them start spinning
+        yield
+    finally:
+        for spinner in spinners:
+            spinner.kill()
+            spinner.wait()
+
+
+UNFOLD_TARGETS = {"fwd": 2.5, "fwd+bwd": 3.5}
+
+
+def bench_unfold_vs_torch(busy_counts: list[int], runs: int) -> None:
     print("\n## unfold vs F.conv2d: N=8, 64→64 channels, 56×56, 3×3, padding 1, float32")
     gen = torch.Generator().manual_seed(0)
     x = torch.randn(8, 64, 56, 56, generator=gen)
@@ -48,24 +73,43 @@ def bench_unfold_vs_torch() -> None:
     def ours(*args, **kwargs):
         return conv2d(*args, **kwargs, method="unfold")
 
-    t = interleaved(
-        {
-            "fwd torch": lambda: F.conv2d(x, weight, bias, padding=1),
-            "fwd unfold": lambda: ours(x, weight, bias, padding=1),
-            "fwd+bwd torch": backward(F.conv2d),
-            "fwd+bwd unfold": backward(ours),
-        },
-        rounds=9,
+    fns = {
+        "fwd torch": lambda: F.conv2d(x, weight, bias, padding=1),
+        "fwd unfold": lambda: ours(x, weight, bias, padding=1),
+        "fwd+bwd torch": backward(F.conv2d),
+        "fwd+bwd unfold": backward(ours),
+    }
+    print(
+        f"Targets: fwd ≤ {UNFOLD_TARGETS['fwd']}×, fwd+bwd ≤ {UNFOLD_TARGETS['fwd+bwd']}× "
+        f"F.conv2d; {torch.get_num_threads()} threads; 9 interleaved rounds per run, medians; "
+        "'busy': processes spinning beside the benchmark; load: 1- and 5-minute averages "
+        "before the run"
     )
-    print("| pass | F.conv2d | unfold | unfold / F.conv2d | target |")
-    print("|---|---|---|---|---|")
-    for name, target in (("fwd", 2.5), ("fwd+bwd", 3.5)):
-        ratio = t[f"{name} unfold"] / t[f"{name} torch"]
-        verdict = "met" if ratio <= target else "NOT met"
-        print(
-            f"| {name} | {fmt(t[name + ' torch'])} | {fmt(t[name + ' unfold'])} | "
-            f"{ratio:.2f}× | ≤ {target}× ({verdict}) |"
-        )
+    print(
+        "| busy | run | load | F.conv2d fwd | unfold fwd | ratio "
+        "| F.conv2d fwd+bwd | unfold fwd+bwd | ratio |"
+    )
+    print("|---|---|---|---|---|---|---|---|---|")
+    missed = {name: 0 for name in UNFOLD_TARGETS}
+    for busy in busy_counts:
+        with busy_processes(busy):
+            for run in range(1, runs + 1):
+                load = _machine.load().removeprefix("load ")
+                t = interleaved(fns, rounds=9)
+                cells = []
+                for name, target in UNFOLD_TARGETS.items():
+                    ratio = t[f"{name} unfold"] / t[f"{name} torch"]
+                    missed[name] += ratio > target
+                    mark = "" if ratio <= target else " (NOT met)"
+                    cells.append(
+                        f"{fmt(t[name + ' torch'])} | {fmt(t[name + ' unfold'])} | "
+                        f"{ratio:.2f}×{mark}"
+                    )
+                print(f"| {busy} | {run} | {load} | " + " | ".join(cells) + " |", flush=True)
+    total = len(busy_counts) * runs
+    for name, target in UNFOLD_TARGETS.items():
+        verdict = "met" if not missed[name] else f"NOT met in {missed[name]}"
+        print(f"{name} ≤ {target}×: {verdict} of {total} runs")
 
 
 def bench_lenet() -> None:
@@ -130,11 +174,28 @@ def bench_fft(channels: int, size: int) -> None:
 
 
 def main() -> None:
-    start = timing_start("conv", __doc__)
-    bench_unfold_vs_torch()
-    bench_lenet()
-    bench_fft(channels=1, size=224)
-    bench_fft(channels=16, size=112)
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument(
+        "--only", choices=["unfold", "lenet", "fft"], help="run one section (default: all)"
+    )
+    parser.add_argument(
+        "--busy",
+        default="0",
+        help="comma-separated numbers of busy processes to run the unfold comparison beside "
+        "(default 0; '0,1': the machine as it is, then with one spinning process)",
+    )
+    parser.add_argument(
+        "--runs", type=int, default=1, help="runs of the unfold comparison per busy count"
+    )
+    start, args = timing_start("conv", __doc__, parser)
+    busy_counts = [int(b) for b in args.busy.split(",")]
+    if args.only in (None, "unfold"):
+        bench_unfold_vs_torch(busy_counts, args.runs)
+    if args.only in (None, "lenet"):
+        bench_lenet()
+    if args.only in (None, "fft"):
+        bench_fft(channels=1, size=224)
+        bench_fft(channels=16, size=112)
     print(f"\ntotal {time.perf_counter() - start:.0f} s")
 
 

@@ -45,9 +45,9 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=15)
     args = parser.parse_args()
     x = torch.randn(SHAPE, generator=torch.Generator().manual_seed(0))
-    ours = LocalResponseNorm(5, alpha=1e-4, beta=0.75, k=2.0)
+    ours = LocalResponseNorm(5, alpha=1e-4, beta=0.75, k=2.0, convention="paper")
     theirs = nn.LocalResponseNorm(5, alpha=5e-4, beta=0.75, k=2.0)
-    intra = LocalResponseNorm(5, alpha=1e-4, beta=0.75, k=2.0, mode="intra")
+    intra = LocalResponseNorm(5, alpha=1e-4, beta=0.75, k=2.0, mode="intra", convention="paper")
     torch.testing.assert_close(ours(x), theirs(x))
     print(
         f"LRN on {SHAPE}, float32; torch {torch.__version__}, "

@@ -119,7 +119,7 @@ def bench_disk() -> None:
 
 
 def main() -> None:
-    start = timing_start("pooling", __doc__)
+    start, _ = timing_start("pooling", __doc__)
     bench_alexnet_max_pool()
     bench_other_pools()
     bench_disk()

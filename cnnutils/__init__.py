@@ -96,6 +96,7 @@ from cnnutils.training.parallel import (
     train_steps,
 )
 from cnnutils.training.transfer import (
+    FrozenBatchNorm,
     ProbeResult,
     WeightsUnavailableError,
     extract_features,
@@ -127,6 +128,7 @@ __all__ = [
     "ConvCost",
     "DataSplit",
     "Evaluation",
+    "FrozenBatchNorm",
     "GroupsOnDevices",
     "History",
     "ImageDataset",

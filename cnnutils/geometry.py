@@ -402,7 +402,7 @@ def conv2d_cost(
         bias: whether the layer has biases.
 
     Returns:
-        A :class:`ConvCost`; ``out_shape`` uses :func:`cnnutils.conv.conv_output_size`,
+        A :class:`ConvCost`; ``out_shape`` uses :func:`conv_output_size`,
         ``(H + 2p - d (k - 1) - 1) // s + 1`` per axis.
 
     Raises:

@@ -14,6 +14,7 @@ install URL is configured in one place.
 from __future__ import annotations
 
 import argparse
+import ast
 import datetime
 import os
 import platform
@@ -39,7 +40,9 @@ def repository() -> tuple[str, str]:
 
 
 # Where the setup cell writes the list of packages Colab has installed (its pip constraints).
-COLAB_CONSTRAINTS = "/tmp/preinstalled.txt"
+COLAB_CONSTRAINTS = "/tmp/pins.txt"
+# The variable that holds the requirement (IPython expands {name} in the %pip line).
+REQUIREMENT_NAME = "requirement"
 
 
 def setup_cell_source() -> str:
@@ -61,8 +64,8 @@ def setup_cell_source() -> str:
         'if "google.colab" in sys.modules:\n'
         "    !{sys.executable} -m pip list --format=freeze --exclude cnnutils"
         f" > {COLAB_CONSTRAINTS}\n"
-        f"    %pip install --quiet --constraint {COLAB_CONSTRAINTS}"
-        f' "cnnutils @ git+{url}@{branch}"\n'
+        f'    {REQUIREMENT_NAME} = "cnnutils @ git+{url}@{branch}"\n'
+        f'    %pip install --quiet --constraint {COLAB_CONSTRAINTS} "{{{REQUIREMENT_NAME}}}"\n'
         "\n"
         "from cnnutils import get_device, seed_everything\n"
         "\n"
@@ -238,11 +241,26 @@ def errata_entries(path: Path, nb: nbformat.NotebookNode | None = None) -> list[
                 "label": match["label"],
                 "title": match["title"].strip(),
                 "body": match["body"].strip(),
-                "code": code.source.strip(),
+                "code": _without_asserts(code.source).strip(),
                 "output": _stream_text(code).rstrip(),
             }
         )
     return entries
+
+
+def _without_asserts(source: str) -> str:
+    """``source`` without its top-level ``assert`` statements: the errata page shows the
+    computation, and the chapter, where the cell runs under nbval, keeps the checks."""
+    try:
+        tree = ast.parse(source)
+    except SyntaxError:
+        return source
+    drop = {
+        n for node in tree.body if isinstance(node, ast.Assert)
+        for n in range(node.lineno, node.end_lineno + 1)
+    }  # fmt: skip
+    lines = source.splitlines()
+    return "\n".join(line for i, line in enumerate(lines, start=1) if i not in drop)
 
 
 def errata_page(chapters: list[Path]) -> str:

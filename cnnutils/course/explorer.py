@@ -12,13 +12,13 @@ dilation, number of filters, groups and bias, and sees
   columns the floor leaves unread (and, separately, those that fall between dilated taps);
 * an error when the dilated kernel does not fit in the padded input, or groups do not divide;
 * the parameters (weights plus biases) and multiply-adds per image, as
-  :func:`cnnutils.volumes.conv2d_cost` counts them;
+  :func:`cnnutils.geometry.conv2d_cost` counts them;
 * the window sliding over one channel of the padded input, with play/pause, step and a slider.
 
 The arithmetic is the pure function ``window.cnnConvExplorer.compute({...})`` in the page, the
-JavaScript twin of :func:`~cnnutils.volumes.conv2d_cost`,
-:func:`~cnnutils.conv.conv_output_size`, :func:`~cnnutils.volumes.window_taps` and
-:func:`~cnnutils.volumes.untouched_indices`; the tests compare them setting by setting.
+JavaScript twin of :func:`~cnnutils.geometry.conv2d_cost`,
+:func:`~cnnutils.geometry.conv_output_size`, :func:`~cnnutils.geometry.window_taps` and
+:func:`~cnnutils.geometry.untouched_indices`; the tests compare them setting by setting.
 
 Each explorer's HTML is a deterministic function of the arguments (nbval compares it), and the
 elements' ids derive from ``element_id``, so several explorers can share a page.
@@ -33,7 +33,7 @@ from importlib import resources
 from types import MappingProxyType
 from typing import TYPE_CHECKING
 
-from cnnutils._checks import _is_int
+from cnnutils._checks import _bool, _int, _str
 
 if TYPE_CHECKING:  # pragma: no cover
     from IPython.display import HTML
@@ -90,15 +90,6 @@ def _asset(name: str) -> str:
     # Inside <script> and <style>, these would end or confuse the element.
     assert "</script" not in lowered and "<!--" not in lowered and "</style" not in lowered, name
     return text
-
-
-def _check_int(fn: str, name: str, value: object) -> int:
-    low, high = EXPLORER_LIMITS[name]
-    if not _is_int(value):
-        raise TypeError(f"{fn}: {name} must be an int, got {value!r}")
-    if not low <= value <= high:
-        raise ValueError(f"{fn}: {name} must be in [{low}, {high}], got {value!r}")
-    return int(value)
 
 
 def conv_explorer_html(
@@ -158,8 +149,7 @@ def conv_explorer_html(
         True
     """
     fn = "conv_explorer_html"
-    if not isinstance(element_id, str):
-        raise TypeError(f"{fn}: element_id must be a str, got {element_id!r}")
+    _str(element_id, "element_id", fn)
     if not _ID.fullmatch(element_id):
         raise ValueError(
             f"{fn}: element_id must start with a letter and hold only letters, digits, '-' "
@@ -177,12 +167,10 @@ def conv_explorer_html(
         "groups": groups,
     }
     values: dict[str, int | bool] = {
-        name: _check_int(fn, name, value) for name, value in settings.items()
+        name: _int(value, name, fn, *EXPLORER_LIMITS[name]) for name, value in settings.items()
     }
-    for name, flag in (("bias", bias), ("presets", presets)):
-        if not isinstance(flag, bool):
-            raise TypeError(f"{fn}: {name} must be a bool, got {flag!r}")
-    values["bias"] = bias
+    values["bias"] = _bool(bias, "bias", fn)
+    presets = _bool(presets, "presets", fn)
     config = {
         "values": values,
         "limits": {name: list(bounds) for name, bounds in EXPLORER_LIMITS.items()},

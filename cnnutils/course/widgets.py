@@ -16,6 +16,7 @@ import numpy as np
 import torch
 from matplotlib.figure import Figure
 
+from cnnutils._checks import _choice, _number, _positive_int
 from cnnutils.ops.conv import conv2d
 from cnnutils.ops.filters import (
     box_kernel,
@@ -76,17 +77,8 @@ def classic_kernel(name: str) -> torch.Tensor:
         >>> classic_kernel("sharpen")[1]
         tensor([-1.,  5., -1.], dtype=torch.float64)
     """
-    if name not in _KERNELS:
-        raise ValueError(f"classic_kernel: name must be one of {KERNEL_NAMES}, got {name!r}")
+    _choice(name, "name", "classic_kernel", KERNEL_NAMES)
     return _KERNELS[name][0]()
-
-
-def _check_int(fn: str, name: str, value: object, minimum: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
-        raise TypeError(f"{fn}: {name} must be an int, got {type(value).__name__}")
-    if value < minimum:
-        raise ValueError(f"{fn}: {name} must be >= {minimum}, got {value}")
-    return int(value)
 
 
 def render_convolution(
@@ -101,7 +93,7 @@ def render_convolution(
     """Photo, kernel and the cross-correlation of the two, side by side.
 
     The photo (grayscale, longer side ``size``) is cross-correlated with the kernel by
-    :func:`cnnutils.conv.conv2d`, with zero padding per side and the given stride; the output
+    :func:`cnnutils.ops.conv.conv2d`, with zero padding per side and the given stride; the output
     size follows ``(n + 2 padding - k) // stride + 1``. Blurs and the sharpening kernel are
     drawn in gray from their own minimum to maximum, and so is the random kernel's output (its
     weights rarely sum to 0); the outputs of edge detectors in red (positive) and blue
@@ -125,12 +117,12 @@ def render_convolution(
         ['camera 64×64', 'Sobel x, 3×3', 'output 32×32 (stride 2, padding 1)']
     """
     fn = "render_convolution"
-    if kernel_name not in _KERNELS:
-        raise ValueError(f"{fn}: kernel_name must be one of {KERNEL_NAMES}, got {kernel_name!r}")
-    if image_name not in IMAGE_NAMES:
-        raise ValueError(f"{fn}: image_name must be one of {IMAGE_NAMES}, got {image_name!r}")
-    stride = _check_int(fn, "stride", stride, 1)
-    padding = _check_int(fn, "padding", padding, 0)
+    _choice(kernel_name, "kernel_name", fn, KERNEL_NAMES)
+    _choice(image_name, "image_name", fn, IMAGE_NAMES)
+    stride = _positive_int(stride, "stride", fn)
+    padding = _positive_int(padding, "padding", fn, minimum=0)
+    size = _positive_int(size, "size", fn, minimum=8)
+    dpi = _number(dpi, "dpi", fn, positive=True)
     photo = load_photo(image_name, size)  # (H, W), float64
     factory, signed = _KERNELS[kernel_name]
     kernel = factory()  # (kH, kW)
@@ -208,20 +200,13 @@ def conv_explorer(
     """
     import ipywidgets as widgets
 
-    if image_name not in IMAGE_NAMES:
-        raise ValueError(
-            f"conv_explorer: image_name must be one of {IMAGE_NAMES}, got {image_name!r}"
-        )
-    if kernel_name not in _KERNELS:
-        raise ValueError(
-            f"conv_explorer: kernel_name must be one of {KERNEL_NAMES}, got {kernel_name!r}"
-        )
-    stride = _check_int("conv_explorer", "stride", stride, 1)
-    padding = _check_int("conv_explorer", "padding", padding, 0)
-    if stride > 4 or padding > 8:
-        raise ValueError(
-            f"conv_explorer: stride must be <= 4 and padding <= 8, got {stride} and {padding}"
-        )
+    fn = "conv_explorer"
+    _choice(image_name, "image_name", fn, IMAGE_NAMES)
+    _choice(kernel_name, "kernel_name", fn, KERNEL_NAMES)
+    stride = _positive_int(stride, "stride", fn, maximum=4)
+    padding = _positive_int(padding, "padding", fn, minimum=0, maximum=8)
+    if not callable(render):
+        raise TypeError(f"{fn}: render must be callable, got {type(render).__name__}")
     controls = {
         "image_name": widgets.Dropdown(options=IMAGE_NAMES, value=image_name, description="photo"),
         "kernel_name": widgets.Dropdown(

@@ -10,7 +10,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
-from cnnutils._checks import _check_images
+from cnnutils._checks import _check_images, _generator, _int, _number, _pair, _tensor
 
 __all__ = [
     "pca_colour_basis",
@@ -46,16 +46,28 @@ def random_crop(
         >>> random_crop(x, 2, generator=torch.Generator().manual_seed(0)).shape
         torch.Size([1, 1, 2, 2])
     """
-    name = "random_crop"
-    _check_images(x, name)
-    h, w = (size, size) if isinstance(size, int) else tuple(size)
-    if isinstance(padding, bool) or not isinstance(padding, int) or padding < 0:
-        raise ValueError(f"{name}: padding must be an int >= 0, got {padding!r}")
+    return _random_crop(x, size, padding, fill, generator, "random_crop")
+
+
+def _random_crop(
+    x: Tensor,
+    size: object,
+    padding: object,
+    fill: object,
+    generator: torch.Generator | None,
+    name: str,
+) -> Tensor:
+    """:func:`random_crop`, its errors naming ``name``, the public function the user called."""
+    _check_images(x, "x", name)
+    h, w = _pair(size, "size", name, 1)
+    padding = _int(padding, "padding", name, minimum=0)
+    fill = _number(fill, "fill", name, finite=False)
+    _generator(generator, "generator", name)
     n, _, height, width = x.shape
     height, width = height + 2 * padding, width + 2 * padding
     if not (0 < h <= height and 0 < w <= width):
         raise ValueError(
-            f"{name}: size must be positive and at most the padded image size "
+            f"{name}: size must be at most the padded image size "
             f"({height}, {width}), got ({h}, {w})"
         )
     if padding:
@@ -91,8 +103,10 @@ def random_shift(
         >>> y.shape, y.sum().item()
         (torch.Size([1, 1, 5, 5]), 1.0)
     """
-    _check_images(x, "random_shift")
-    return random_crop(x, tuple(x.shape[-2:]), padding=max_shift, fill=fill, generator=generator)
+    name = "random_shift"
+    _check_images(x, "x", name)
+    max_shift = _int(max_shift, "max_shift", name, minimum=0)
+    return _random_crop(x, tuple(x.shape[-2:]), max_shift, fill, generator, name)
 
 
 def random_flip(
@@ -115,11 +129,11 @@ def random_flip(
         [2.0, 1.0, 0.0]
     """
     name = "random_flip"
-    _check_images(x, name)
-    if not 0.0 <= p <= 1.0:
-        raise ValueError(f"{name}: p must be in [0, 1], got {p}")
-    if dim not in (-1, -2, 2, 3):
+    _check_images(x, "x", name)
+    p = _number(p, "p", name, minimum=0.0, maximum=1.0)
+    if _int(dim, "dim", name) not in (-1, -2, 2, 3):
         raise ValueError(f"{name}: dim must be -1 (width) or -2 (height), got {dim}")
+    _generator(generator, "generator", name)
     flip = (torch.rand(len(x), generator=generator) < p).to(x.device).view(-1, 1, 1, 1)
     return torch.where(flip, x.flip(dim), x)
 
@@ -131,11 +145,15 @@ def pca_colour_basis(x: Tensor) -> tuple[Tensor, Tensor]:
     the principal components of this covariance.
 
     Args:
-        x: images, shape ``(N, 3, H, W)``; every pixel of every image is one sample.
+        x: images, shape ``(N, 3, H, W)``; every pixel of every image is one sample. Any real
+            dtype: integer images (e.g. ``uint8``, 0–255) are read as numbers, not converted
+            to ``[0, 1]``.
 
     Returns:
         ``(eigenvalues, eigenvectors)``, shape ``(3,)`` in descending order, and ``(3, 3)``
-        with eigenvector ``i`` in column ``i`` (``cov = V diag(λ) Vᵀ``).
+        with eigenvector ``i`` in column ``i`` (``cov = V diag(λ) Vᵀ``). Computed in float64;
+        returned in ``x``'s dtype if it is floating point, else in PyTorch's default dtype
+        (float32): an integer dtype cannot hold them.
 
     Example:
         >>> x = torch.rand(4, 3, 8, 8, generator=torch.Generator().manual_seed(0))
@@ -144,7 +162,7 @@ def pca_colour_basis(x: Tensor) -> tuple[Tensor, Tensor]:
         (torch.Size([3]), torch.Size([3, 3]), True)
     """
     name = "pca_colour_basis"
-    _check_images(x, name)
+    _check_images(x, "x", name)
     if x.shape[1] != 3:
         raise ValueError(f"{name}: x must have 3 (RGB) channels, got {x.shape[1]}")
     pixels = x.permute(1, 0, 2, 3).reshape(3, -1).double()  # (3, N·H·W)
@@ -154,7 +172,8 @@ def pca_colour_basis(x: Tensor) -> tuple[Tensor, Tensor]:
     eigenvalues, eigenvectors = torch.linalg.eigh(cov)  # ascending
     eigenvalues = eigenvalues.flip(0).clamp_min(0.0)
     eigenvectors = eigenvectors.flip(1)
-    return eigenvalues.to(x.dtype), eigenvectors.to(x.dtype)
+    dtype = x.dtype if x.is_floating_point() else torch.get_default_dtype()
+    return eigenvalues.to(dtype), eigenvectors.to(dtype)
 
 
 def pca_colour_jitter(
@@ -173,14 +192,19 @@ def pca_colour_jitter(
     ``λ``, so the same ``std`` works on 0–1 values). Values are not clipped.
 
     Args:
-        x: images, shape ``(N, 3, H, W)``.
+        x: images, shape ``(N, 3, H, W)``, floating point. Integer images are refused: the
+            offset is fractional and can leave the range (``x.float()`` converts them; round
+            and clip the result to go back).
         eigenvalues: shape ``(3,)``.
         eigenvectors: shape ``(3, 3)``, one eigenvector per column.
         std: standard deviation of the coefficients ``α``.
         generator: a CPU generator for ``α``.
 
     Returns:
-        shape ``(N, 3, H, W)``.
+        shape ``(N, 3, H, W)``, ``x``'s dtype.
+
+    Raises:
+        TypeError: ``x`` is not floating point.
 
     Example:
         >>> x = torch.rand(2, 3, 4, 4, generator=torch.Generator().manual_seed(0))
@@ -190,16 +214,24 @@ def pca_colour_jitter(
         (torch.Size([2, 3, 4, 4]), True)
     """
     name = "pca_colour_jitter"
-    _check_images(x, name)
+    _check_images(x, "x", name)
+    if not x.is_floating_point():
+        raise TypeError(
+            f"{name}: x must be a floating-point tensor (the offset is fractional), got "
+            f"{x.dtype}; convert with x.float() (and round and clip the result if you need "
+            f"{x.dtype} again)"
+        )
     if x.shape[1] != 3:
         raise ValueError(f"{name}: x must have 3 (RGB) channels, got {x.shape[1]}")
+    _tensor(eigenvalues, "eigenvalues", name)
+    _tensor(eigenvectors, "eigenvectors", name)
     if eigenvalues.shape != (3,) or eigenvectors.shape != (3, 3):
         raise ValueError(
             f"{name}: expected eigenvalues of shape (3,) and eigenvectors (3, 3), got "
             f"{tuple(eigenvalues.shape)} and {tuple(eigenvectors.shape)}"
         )
-    if std < 0:
-        raise ValueError(f"{name}: std must be >= 0, got {std}")
+    std = _number(std, "std", name, minimum=0.0)
+    _generator(generator, "generator", name)
     alpha = std * torch.randn(len(x), 3, generator=generator)  # (N, 3), on the CPU
     alpha = alpha.to(device=x.device, dtype=x.dtype)
     lam = eigenvalues.to(device=x.device, dtype=x.dtype)

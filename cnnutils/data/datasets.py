@@ -35,7 +35,7 @@ import numpy as np
 import torch
 from torch import Tensor
 
-from cnnutils._checks import _check_images
+from cnnutils._checks import _bool, _check_images, _is_int, _is_number, _positive_int, _str, _tensor
 
 __all__ = [
     "DataSplit",
@@ -71,9 +71,9 @@ class ImageDataset:
         factors: optional per-image generating factors (``make_shapes`` stores position,
             scale, rotation and colours here), each a tensor with first dimension ``N``.
 
-    Construction checks the shapes and the label range and raises ``ValueError`` or
-    ``TypeError`` naming what is wrong. Use ``dataclasses.replace(ds, x=...)`` for a copy with
-    other images.
+    Construction checks the types (``TypeError``), the shapes and the label range
+    (``ValueError``), and names what is wrong. Use ``dataclasses.replace(ds, x=...)`` for a
+    copy with other images.
 
     Example:
         >>> ds = ImageDataset(torch.zeros(4, 1, 8, 8), torch.tensor([0, 1, 1, 0]), ("a", "b"))
@@ -89,29 +89,32 @@ class ImageDataset:
 
     def __post_init__(self) -> None:
         name = "ImageDataset"
-        if not isinstance(self.x, Tensor) or not isinstance(self.y, Tensor):
-            raise TypeError(
-                f"{name}: x and y must be tensors, got {type(self.x).__name__} and "
-                f"{type(self.y).__name__}"
-            )
-        if self.x.dim() != 4 or not self.x.is_floating_point():
-            raise ValueError(
-                f"{name}: x must be a floating-point tensor of shape (N, C, H, W), got "
-                f"{self.x.dtype} of shape {tuple(self.x.shape)}"
-            )
-        if self.y.dim() != 1 or self.y.dtype != torch.int64:
-            raise ValueError(
-                f"{name}: y must be an int64 tensor of shape (N,), got {self.y.dtype} of shape "
-                f"{tuple(self.y.shape)}"
-            )
+        _check_images(self.x, "x", name, floating=True)
+        _tensor(self.y, "y", name, dims=1, layout="(N,)")
+        if self.y.dtype != torch.int64:
+            raise TypeError(f"{name}: y must be an int64 tensor, got {self.y.dtype}")
         if len(self.x) != len(self.y):
             raise ValueError(
                 f"{name}: x and y must have the same length, got {len(self.x)} images and "
                 f"{len(self.y)} labels"
             )
-        object.__setattr__(self, "classes", tuple(self.classes))
+        if isinstance(self.classes, str | Sequence) and all(
+            isinstance(c, str) for c in self.classes
+        ):
+            object.__setattr__(self, "classes", tuple(self.classes))
+        else:
+            raise TypeError(
+                f"{name}: classes must be a sequence of str (class names), got {self.classes!r}"
+            )
         if not self.classes:
             raise ValueError(f"{name}: classes must name at least one class")
+        _str(self.name, "name", name)
+        if not isinstance(self.factors, dict) or not all(
+            isinstance(v, Tensor) for v in self.factors.values()
+        ):
+            raise TypeError(
+                f"{name}: factors must be a dict of tensors, got {type(self.factors).__name__}"
+            )
         if len(self.y) and (int(self.y.min()) < 0 or int(self.y.max()) >= len(self.classes)):
             raise ValueError(
                 f"{name}: labels must be in [0, {len(self.classes)}) for {len(self.classes)} "
@@ -145,20 +148,70 @@ class ImageDataset:
         """The images at ``index`` (indices, a boolean mask or a slice), factors included.
 
         Args:
-            index: which images, as for ``x[index]``.
+            index: which images, as for ``x[index]``: a slice, integer indices (a sequence or
+                a tensor; an empty one selects no image) or a boolean mask of length ``N``.
             name: the subset's name; ``None`` keeps this one's.
 
         Returns:
             a new :class:`ImageDataset` with the same classes.
+
+        Raises:
+            TypeError: an index that is neither a slice, nor integers, nor a mask.
+            ValueError: indices out of range, or a mask of another length.
+
+        Example:
+            >>> ds = ImageDataset(torch.zeros(3, 1, 2, 2), torch.tensor([0, 1, 0]), "ab")
+            >>> ds.subset([2, 0]).y.tolist(), len(ds.subset([]))
+            ([0, 0], 0)
         """
-        if not isinstance(index, slice):
-            index = torch.as_tensor(index, device=self.y.device)
+        index = self._index(index)
+        if name is not None:
+            _str(name, "name", "ImageDataset.subset")
         return ImageDataset(
             self.x[index],
             self.y[index],
             self.classes,
             self.name if name is None else name,
             {k: v[index] for k, v in self.factors.items()},
+        )
+
+    def _index(self, index: object) -> Tensor | slice:
+        """``index`` checked: a slice, or an int64 / bool tensor on ``y``'s device."""
+        fn, n = "ImageDataset.subset", len(self)
+        if isinstance(index, slice):
+            return index
+        if isinstance(index, Tensor):
+            tensor = index
+        elif isinstance(index, Sequence | np.ndarray) and not isinstance(index, str):
+            if len(index) == 0:
+                tensor = torch.zeros(0, dtype=torch.int64)
+            elif all(isinstance(i, bool | np.bool_) for i in index):
+                tensor = torch.as_tensor(np.asarray(index, dtype=bool))
+            elif all(_is_int(i) for i in index):
+                tensor = torch.as_tensor(np.asarray(index, dtype=np.int64))
+            else:
+                tensor = None
+        else:
+            tensor = None
+        if tensor is None or not (tensor.dtype == torch.bool or not tensor.is_floating_point()):
+            raise TypeError(
+                f"{fn}: index must be a slice, integer indices or a boolean mask, got {index!r}"
+            )
+        if tensor.dtype == torch.bool:
+            if tensor.shape != (n,):
+                raise ValueError(
+                    f"{fn}: a boolean index must be a mask of shape ({n},), got "
+                    f"{tuple(tensor.shape)}"
+                )
+        elif tensor.dim() != 1:
+            raise ValueError(f"{fn}: index must be 1-D, got shape {tuple(tensor.shape)}")
+        elif tensor.numel() and not (-n <= int(tensor.min()) and int(tensor.max()) < n):
+            raise ValueError(
+                f"{fn}: index must be in [-{n}, {n}) for {n} images, got indices from "
+                f"{int(tensor.min())} to {int(tensor.max())}"
+            )
+        return tensor.to(
+            device=self.y.device, dtype=torch.bool if tensor.dtype == torch.bool else torch.int64
         )
 
     def map(self, fn: Callable[[Tensor], Tensor], name: str | None = None) -> ImageDataset:
@@ -216,8 +269,9 @@ class ImageDataset:
             >>> [y.tolist() for _, y in ds.batches(2)]
             [[0, 1], [2, 3], [4]]
         """
-        if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
-            raise ValueError(f"batches: batch_size must be a positive int, got {batch_size!r}")
+        fn = "ImageDataset.batches"
+        batch_size = _positive_int(batch_size, "batch_size", fn)
+        shuffle, drop_last = _bool(shuffle, "shuffle", fn), _bool(drop_last, "drop_last", fn)
         n = len(self)
         if shuffle:
             order = torch.randperm(n, generator=generator).to(self.y.device)
@@ -257,7 +311,7 @@ def channel_stats(x: Tensor) -> tuple[Tensor, Tensor]:
         >>> mean.flatten().tolist(), std.flatten().tolist(), tuple(mean.shape)
         ([0.5], [0.5], (1, 1, 1, 1))
     """
-    _check_images(x, "channel_stats")
+    _check_images(x, "x", "channel_stats", floating=True)
     if x.numel() == 0:
         raise ValueError(f"channel_stats: x has no pixels, shape {tuple(x.shape)}")
     std, mean = torch.std_mean(x, dim=(0, 2, 3), keepdim=True, correction=0)
@@ -290,12 +344,18 @@ def stratified_split(
         ([0, 1, 0, 1], [0, 1])
     """
     name = "stratified_split"
+    if not isinstance(dataset, ImageDataset):
+        raise TypeError(f"{name}: dataset must be an ImageDataset, got {type(dataset).__name__}")
     counts = dataset.class_counts()
-    if isinstance(train_per_class, bool) or not isinstance(train_per_class, int | float):
+    if not _is_number(train_per_class):
         raise TypeError(
             f"{name}: train_per_class must be an int or a float, got "
             f"{type(train_per_class).__name__}"
         )
+    if _is_int(train_per_class):
+        train_per_class = int(train_per_class)
+    else:
+        train_per_class = float(train_per_class)
     if isinstance(train_per_class, float):
         if not 0.0 < train_per_class < 1.0:
             raise ValueError(

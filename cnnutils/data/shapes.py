@@ -12,6 +12,7 @@ from collections.abc import Sequence
 import torch
 from torch import Tensor
 
+from cnnutils._checks import _int, _is_number, _number
 from cnnutils.data.datasets import ImageDataset
 
 __all__ = ["SHAPES", "make_shapes"]
@@ -67,15 +68,16 @@ def make_shapes(
         (torch.Size([10, 3, 16, 16]), ('circle', 'square', 'triangle'), [0, 1, 2, 3, 4, 0])
     """
     name = "make_shapes"
-    for arg, value, low in (("n", n, 0), ("size", size, 1), ("seed", seed, 0)):
-        if isinstance(value, bool) or not isinstance(value, int) or value < low:
-            raise ValueError(f"{name}: {arg} must be an int >= {low}, got {value!r}")
+    n = _int(n, "n", name, minimum=0)
+    size = _int(size, "size", name, minimum=1)
+    seed = _int(seed, "seed", name, minimum=0)
+    if isinstance(shapes, str) or not isinstance(shapes, Sequence):
+        raise TypeError(f"{name}: shapes must be a sequence of shape names, got {shapes!r}")
     shapes = tuple(shapes)
     unknown = [s for s in shapes if s not in SHAPES]
     if not shapes or unknown:
         raise ValueError(f"{name}: shapes must be a non-empty subset of {SHAPES}, got {shapes}")
-    if noise < 0:
-        raise ValueError(f"{name}: noise must be >= 0, got {noise}")
+    noise = _number(noise, "noise", name, minimum=0.0)
     g = torch.Generator().manual_seed(seed)
     y = torch.arange(n) % len(shapes)
     # one row of uniform numbers per image, so that the first k images are the same for any n
@@ -84,8 +86,8 @@ def make_shapes(
         "scale": _uniform(scale, u[:, 0], name, "scale"),
         "shift": _uniform(shift, u[:, 1:3], name, "shift"),
         "rotation": _uniform(rotation, u[:, 3], name, "rotation"),
-        "colour": _colours(colour, u[:, 4:7], bright=True),
-        "background": _colours(background, u[:, 7:10], bright=False),
+        "colour": _colours(colour, u[:, 4:7], "colour", bright=True),
+        "background": _colours(background, u[:, 7:10], "background", bright=False),
     }
     kind = torch.tensor([SHAPES.index(s) for s in shapes])[y]
     chunks = []
@@ -103,18 +105,25 @@ def make_shapes(
 
 def _uniform(value: Range, u: Tensor, func: str, arg: str) -> Tensor:
     """Map uniform numbers ``u`` in [0, 1) to [low, high) (a single number: constant)."""
-    low, high = (value, value) if isinstance(value, int | float) else value
+    if _is_number(value):
+        low = high = _number(value, arg, func)
+    elif isinstance(value, tuple | list) and len(value) == 2 and all(map(_is_number, value)):
+        low, high = (_number(v, arg, func) for v in value)
+    else:
+        raise TypeError(f"{func}: {arg} must be a number or a (low, high) pair, got {value!r}")
     if high < low:
         raise ValueError(f"{func}: {arg} must be a number or a (low, high) pair, got {value}")
     return low + (high - low) * u
 
 
-def _colours(value, u: Tensor, *, bright: bool) -> Tensor:
+def _colours(value, u: Tensor, arg: str, *, bright: bool) -> Tensor:
     """(n, 3) RGB colours: ``value`` for every image, or drawn from ``u`` (n, 3) in HSV."""
     if value is not None:
-        rgb = torch.as_tensor(value, dtype=torch.float32)
+        if not (isinstance(value, tuple | list) and all(map(_is_number, value))):
+            raise TypeError(f"make_shapes: {arg} must be None or 3 numbers (RGB), got {value!r}")
+        rgb = torch.tensor([float(v) for v in value], dtype=torch.float32)
         if rgb.shape != (3,) or rgb.min() < 0 or rgb.max() > 1:
-            raise ValueError(f"make_shapes: a colour must be 3 values in [0, 1], got {value}")
+            raise ValueError(f"make_shapes: {arg} must be 3 values in [0, 1], got {value}")
         return rgb.expand(len(u), 3).clone()
     hue = u[:, 0]
     if bright:  # saturated, light colours

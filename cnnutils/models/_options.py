@@ -1,46 +1,22 @@
-"""Checks of the builders' options, shared by :mod:`~cnnutils.models.alexnet` and
-:mod:`~cnnutils.models.lenet5`.
+"""The option check that :mod:`~cnnutils.models.alexnet` and :mod:`~cnnutils.models.lenet5`
+share.
 
 Each network has a frozen dataclass of options (``AlexNetConfig``, ``LeNet5Config``) in which
 ``None`` means "the variant's choice". :func:`_fill_variant` checks the fields every network has
-and fills those ``None`` fields in; the other checks follow the package's rule (TypeError for a
-wrong type, ValueError for a bad value; the message names the function the user called).
+and fills those ``None`` fields in; the other checks come from :mod:`cnnutils._checks`.
 """
 
 from __future__ import annotations
 
 import dataclasses
-import numbers
-from collections.abc import Collection, Mapping
+from collections.abc import Mapping
 from typing import Any, TypeVar
 
-from cnnutils._checks import _positive_int
+from cnnutils._checks import _choice, _positive_int
 
 __all__: list[str] = []  # internal: the builders call these
 
 Config = TypeVar("Config")
-
-
-def _choice(value: object, name: str, fn: str, choices: Collection[str]) -> str:
-    """``value``, one of the strings ``choices`` (listed in the message in their order)."""
-    if not isinstance(value, str):
-        raise TypeError(f"{fn}: {name} must be a str, one of {list(choices)}, got {value!r}")
-    if value not in choices:
-        raise ValueError(f"{fn}: {name} must be one of {list(choices)}, got {value!r}")
-    return value
-
-
-def _flag(value: object, name: str, fn: str) -> bool:
-    if not isinstance(value, bool):
-        raise TypeError(f"{fn}: {name} must be a bool, got {value!r}")
-    return value
-
-
-def _number(value: object, name: str, fn: str) -> float:
-    """A real number (an int or a float, not a bool); the caller checks its range."""
-    if isinstance(value, bool) or not isinstance(value, numbers.Real):
-        raise TypeError(f"{fn}: {name} must be a number, got {value!r}")
-    return value
 
 
 def _fill_variant(

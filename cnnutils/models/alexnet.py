@@ -56,9 +56,9 @@ from functools import partial
 
 from torch import Tensor, nn
 
-from cnnutils._checks import _is_int, _positive_int
+from cnnutils._checks import _bool, _choice, _is_int, _number, _positive_int
 from cnnutils.geometry import conv_output_size
-from cnnutils.models._options import _choice, _fill_variant, _flag, _number
+from cnnutils.models._options import _fill_variant
 from cnnutils.ops.lrn import LocalResponseNorm
 
 __all__ = [
@@ -241,7 +241,7 @@ def _checked(config: object, fn: str) -> AlexNetConfig:
     _choice(config.activation, "activation", fn, ACTIVATIONS)
     _choice(config.lrn_mode, "lrn_mode", fn, ("inter", "intra"))
     for name in ("lrn", "overlapping_pooling", "groups"):
-        _flag(getattr(config, name), name, fn)
+        _bool(getattr(config, name), name, fn)
     if not 0 <= _number(config.dropout, "dropout", fn) < 1:
         raise ValueError(f"{fn}: dropout must be a number in [0, 1), got {config.dropout!r}")
     if not _number(config.width, "width", fn) > 0:
@@ -338,7 +338,10 @@ def _make_features(config: AlexNetConfig) -> tuple[nn.Sequential, dict[str, int]
             layers += [nn.Conv2d(c_in, c_out, k, stride=s, padding=p, groups=g), act()]
             c_in = c_out
             if config.lrn and number in (1, 2):
-                layers.append(LocalResponseNorm(5, 1e-4, 0.75, 2.0, mode=config.lrn_mode))
+                norm = LocalResponseNorm(
+                    5, 1e-4, 0.75, 2.0, mode=config.lrn_mode, convention="paper"
+                )
+                layers.append(norm)
         if number in POOLED:
             layers.append(nn.MaxPool2d(pool_kernel, stride=2))
     return nn.Sequential(*layers), index, c_in

@@ -37,7 +37,8 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from cnnutils.models._options import _choice, _fill_variant, _flag
+from cnnutils._checks import _bool, _choice
+from cnnutils.models._options import _fill_variant
 
 __all__ = [
     "C3_TABLE",
@@ -337,8 +338,8 @@ def _checked(config: object, fn: str) -> LeNet5Config:
     config = _fill_variant(config, LeNet5Config, fn, VARIANTS)
     _choice(config.activation, "activation", fn, ACTIVATIONS)
     _choice(config.pooling, "pooling", fn, POOLINGS)
-    _flag(config.c3_table, "c3_table", fn)
-    _flag(config.batch_norm, "batch_norm", fn)
+    _bool(config.c3_table, "c3_table", fn)
+    _bool(config.batch_norm, "batch_norm", fn)
     return config
 
 

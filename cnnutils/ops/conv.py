@@ -18,6 +18,9 @@ convolution theorem, for large kernels). Conventions, where they bite:
 
 from __future__ import annotations
 
+import functools
+import threading
+from collections.abc import Sequence
 from typing import NamedTuple
 
 import numpy as np
@@ -25,7 +28,8 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
-from cnnutils._checks import _check_tensors, _is_int, _pair
+from cnnutils import _machine
+from cnnutils._checks import _check_tensors, _choice, _pair, _positive_int
 from cnnutils.geometry import check_fits, output_length
 
 __all__ = ["conv2d", "convolve2d", "correlate2d"]
@@ -62,15 +66,9 @@ def _check_conv2d_args(
 ) -> _Geometry:
     """Check every argument of :func:`conv2d` before anything is computed; raise a clear error."""
     fn = "conv2d"
-    if not isinstance(method, str) or method not in _METHODS:
-        raise ValueError(f"{fn}: method must be one of {_METHODS}, got {method!r}")
-    _check_tensors(fn, x, weight, bias, "(C_out, C_in // groups, kH, kW)")
-
-    if not _is_int(groups):
-        raise TypeError(f"{fn}: groups must be an int, got {groups!r}")
-    if groups < 1:
-        raise ValueError(f"{fn}: groups must be >= 1, got {groups}")
-    groups = int(groups)
+    _choice(method, "method", fn, _METHODS)
+    _check_tensors(x, weight, bias, fn, "(C_out, C_in // groups, kH, kW)")
+    groups = _positive_int(groups, "groups", fn)
     c_in, c_out = x.shape[1], weight.shape[0]
     if c_in % groups or c_out % groups:
         raise ValueError(
@@ -132,11 +130,11 @@ def conv2d(
     x: Tensor,
     weight: Tensor,
     bias: Tensor | None = None,
-    *,
     stride: int | tuple[int, int] = 1,
     padding: int | tuple[int, int] | str = 0,
     dilation: int | tuple[int, int] = 1,
     groups: int = 1,
+    *,
     method: str = "unfold",
 ) -> Tensor:
     """2-D cross-correlation, what ``torch.nn.functional.conv2d`` computes, from scratch.
@@ -154,9 +152,15 @@ def conv2d(
       one (batched) matrix multiply; memory ``C_in kH kW N H_out W_out`` for the columns.
     * ``"fft"``: domain: every input, worth it for large kernels (from about 9×9 on one
       channel); stride by subsampling the stride-1 result, dilation by inserting zeros into the
-      kernel; float64 error ~1e-15, float32 ~1e-6 relative.
+      kernel; float64 error ~1e-15, float32 ~1e-6 relative. A spectrum mixes every pixel into
+      every output, so a non-finite result (an ``inf`` or NaN in ``x`` or ``weight``, or a sum
+      that overflows) is computed again with ``"unfold"``: as in PyTorch, an ``inf`` or NaN
+      then reaches only the outputs whose windows contain it (the check costs one pass over
+      the output, and a device synchronisation on a GPU).
 
-    All three are differentiable with autograd.
+    All three are differentiable with autograd. The arguments are ``F.conv2d``'s, in its order
+    and with its defaults (the op contract of :mod:`cnnutils.ops`); ``method`` is ours,
+    keyword-only.
 
     Args:
         x: input, shape ``(N, C_in, H, W)``, or ``(C_in, H, W)`` for one image (then the output
@@ -192,8 +196,7 @@ def conv2d(
         True
     """
     if isinstance(x, Tensor) and x.dim() == 3:  # one image, as F.conv2d allows
-        kwargs = {"stride": stride, "padding": padding, "dilation": dilation, "groups": groups}
-        return conv2d(x[None], weight, bias, **kwargs, method=method)[0]
+        return conv2d(x[None], weight, bias, stride, padding, dilation, groups, method=method)[0]
     geometry = _check_conv2d_args(x, weight, bias, stride, padding, dilation, groups, method)
     if method == "naive":
         return _conv2d_naive(x, weight, bias, geometry)
@@ -228,81 +231,261 @@ def _conv2d_naive(x: Tensor, weight: Tensor, bias: Tensor | None, g: _Geometry) 
     return out
 
 
-# Column matrices larger than this are built and multiplied one block of samples at a time. A
-# buffer this size is recycled by the memory allocator from call to call; a single matrix for a
-# large batch (58 MB for 8 × 64 channels × 56² × 3×3) is handed back to the kernel on free and
-# page-faulted in again on every call, which cost as much as the GEMM itself (benchmarks/).
-_COLUMN_BLOCK_BYTES = 16 * 2**20
-# From this many multiply-adds per block on, the GEMM is computed transposed (see below).
-_TRANSPOSED_GEMM_MIN_MACS = 2**20
+# --- the unfold method: im2col, then one batched matrix product per block of samples --------
+#
+# On a CPU its speed is decided by memory and by the number of operations, more than by the
+# arithmetic (benchmarks/README.md, with the profiles): the GEMMs alone run as fast as
+# F.conv2d's whole convolution. So the column matrix is written into a buffer kept between
+# calls (a fresh one is page-faulted in on every call: 2× slower), a block of samples is as
+# large as memory allows (each block is a few more multi-threaded operations, and each of those
+# waits for a descheduled thread when the machine is busy), and the backward pass is written
+# out (autograd's way through the strided views scatters the gradient one element at a time).
+
+
+@functools.cache
+def _column_block_bytes() -> int:
+    """Most scratch memory, in bytes, that one block of samples may use: a share of the machine.
+
+    A block holds a padded copy of its samples and their column matrix, ``kH · kW`` times the
+    size of the input: 58 MB for 8 × 64 channels × 56² and 3×3. It is kept for the next call,
+    so it is sized from the machine's memory: 1/64 of it, between 16 MiB and 256 MiB (256 MiB
+    from 16 GiB of memory on; 64 MiB if the system does not say).
+    """
+    memory = _machine.memory_bytes()
+    if memory is None:
+        return 64 * 2**20
+    return min(max(memory // 64, 16 * 2**20), 256 * 2**20)
+
+
+_scratch = threading.local()  # per thread, per dtype: one 1-D CPU tensor, reused by every call
+
+
+def _scratch_buffer(numel: int, like: Tensor) -> Tensor:
+    """A 1-D buffer of ``numel`` elements of ``like``'s dtype, kept from call to call on the CPU.
+
+    The CPU allocator hands large blocks back to the operating system when they are freed, so a
+    column matrix allocated on every call is page-faulted in again on every call; this one is
+    allocated once per thread and dtype, and grows to the largest block seen (at most
+    :func:`_column_block_bytes`). On other devices a fresh tensor: their caching allocators
+    already recycle memory.
+    """
+    if like.device.type != "cpu":
+        return torch.empty(numel, dtype=like.dtype, device=like.device)
+    buffers = _scratch.__dict__.setdefault("buffers", {})
+    buffer = buffers.get(like.dtype)
+    if buffer is None or buffer.numel() < numel:
+        buffers.pop(like.dtype, None)  # free the smaller one first
+        with torch.inference_mode(False):  # usable in and out of inference mode
+            buffer = torch.empty(numel, dtype=like.dtype)
+        buffers[like.dtype] = buffer
+    return buffer[:numel]
+
+
+def _windows(xp: Tensor, g: _Geometry, kernel: tuple[int, int]) -> Tensor:
+    """Every tap of every window of ``xp`` as one view, ``(N, G, C_in / G, kH, kW, H_out, W_out)``.
+
+    Tap ``(a, b)`` of output ``(i, j)`` is pixel ``(i·s + a·d, j·s + b·d)`` of the padded input
+    ``xp``, so the strides of the input multiply by ``s`` and by ``d``.
+    """
+    n, c_in = xp.shape[:2]
+    c_group = c_in // g.groups
+    (kh, kw), (sh, sw), (dh, dw) = kernel, g.stride, g.dilation
+    sn, sc, sy, sx = xp.stride()
+    return xp.as_strided(
+        (n, g.groups, c_group, kh, kw, *g.out_size),
+        (sn, c_group * sc, sc, dh * sy, dw * sx, sh * sy, sw * sx),
+        xp.storage_offset(),
+    )
+
+
+def _scratch_numel(x: Tensor, g: _Geometry, kernel: tuple[int, int]) -> int:
+    """Elements of scratch memory :func:`_im2col` needs per sample: padded input and columns."""
+    (h, w), (top, bottom, left, right) = x.shape[2:], g.padding
+    padded = (h + top + bottom) * (w + left + right) if any(g.padding) else 0
+    return x.shape[1] * (padded + kernel[0] * kernel[1] * g.out_size[0] * g.out_size[1])
+
+
+def _im2col(x: Tensor, g: _Geometry, kernel: tuple[int, int], scratch: Tensor | None) -> Tensor:
+    """The column matrices of a block of samples, ``(N · G, C_in / G · kH · kW, H_out · W_out)``.
+
+    Column ``p`` of sample ``n``, group ``g`` holds the taps that output position ``p`` sees. In
+    ``scratch`` (``_scratch_numel`` elements per sample) go the padded input, then the columns:
+    zero borders and one copy of ``x``, then one copy of the strided windows. Without scratch,
+    fresh tensors (differentiable).
+    """
+    n, c_in, h, w = x.shape
+    kh, kw = kernel
+    shape = (n * g.groups, c_in // g.groups * kh * kw, g.out_size[0] * g.out_size[1])
+    if scratch is None:
+        return _windows(_pad(x, g.padding), g, kernel).reshape(shape)
+    xp = x
+    if any(g.padding):
+        top, bottom, left, right = g.padding
+        hp, wp = h + top + bottom, w + left + right
+        xp = scratch[: n * c_in * hp * wp].view(n, c_in, hp, wp)
+        scratch = scratch[xp.numel() :]
+        xp[:, :, :top].zero_()
+        xp[:, :, hp - bottom :].zero_()
+        xp[:, :, top : hp - bottom, :left].zero_()
+        xp[:, :, top : hp - bottom, wp - right :].zero_()
+        xp[:, :, top : hp - bottom, left : wp - right].copy_(x)
+    windows = _windows(xp, g, kernel)
+    columns = scratch[: windows.numel()].view(windows.shape)
+    columns.copy_(windows)  # the one copy of im2col
+    return columns.view(shape)
+
+
+def _blocks(x: Tensor, g: _Geometry, kernel: tuple[int, int], scratch: bool):
+    """``(start, stop, scratch buffer or None)`` for each block of samples of ``x``.
+
+    As many samples per block as fit in :func:`_column_block_bytes` (at least one); one
+    buffer, kept between calls (see :func:`_scratch_buffer`), serves every block.
+    """
+    n, per_sample = x.shape[0], _scratch_numel(x, g, kernel)
+    block = max(1, _column_block_bytes() // max(per_sample * x.element_size(), 1))
+    block = max(1, min(block, n))
+    buffer = _scratch_buffer(block * per_sample, x) if scratch and n else None
+    for start in range(0, n, block):
+        stop = min(start + block, n)
+        yield start, stop, None if buffer is None else buffer[: (stop - start) * per_sample]
+
+
+def _per_sample(matrices: Tensor, n: int) -> Tensor:
+    """``(G, r, c)`` matrices, one set per sample: ``(n · G, r, c)``, a view when ``G == 1``."""
+    if matrices.shape[0] == 1:
+        return matrices.expand(n, *matrices.shape[1:])
+    return matrices.expand(n, *matrices.shape).reshape(n * matrices.shape[0], *matrices.shape[1:])
+
+
+def _unfold_forward(x: Tensor, weight: Tensor, bias: Tensor | None, g: _Geometry) -> Tensor:
+    """im2col and one batched GEMM per block of samples, written straight into the NCHW output.
+
+    Sample ``n``, group ``g``: ``out[n, g] = filters[g] @ columns[n, g]``,
+    ``(C_out / G, C_in / G · kH · kW) @ (C_in / G · kH · kW, H_out · W_out)``.
+    """
+    n, (kh, kw) = x.shape[0], weight.shape[2:]
+    c_out, out_group = weight.shape[0], weight.shape[0] // g.groups
+    positions = g.out_size[0] * g.out_size[1]
+    filters = weight.reshape(g.groups, out_group, -1)  # (G, C_out / G, C_in / G · kH · kW)
+    out = x.new_empty((n, c_out, *g.out_size))
+    rows = out.view(n * g.groups, out_group, positions)  # (N · G, C_out / G, H_out · W_out)
+    for start, stop, scratch in _blocks(x, g, (kh, kw), scratch=True):
+        columns = _im2col(x[start:stop], g, (kh, kw), scratch)
+        block = rows[start * g.groups : stop * g.groups]
+        torch.bmm(_per_sample(filters, stop - start), columns, out=block)
+    if bias is not None:
+        out += bias.view(1, c_out, 1, 1)
+    return out
+
+
+def _tap_range(tap: int, d: int, s: int, before: int, size: int, out_size: int):
+    """The outputs whose tap ``tap`` reads a pixel (not the padding), and those pixels.
+
+    Along one axis output ``i`` reads pixel ``i·s + tap·d - before`` of the unpadded input.
+    Returns ``(outputs, pixels)`` as two slices, or ``None`` if every read falls in the padding.
+    """
+    offset = tap * d - before
+    first = max(0, -(offset // s))  # the smallest i with i·s + offset >= 0
+    last = min(out_size - 1, (size - 1 - offset) // s)  # the largest with i·s + offset < size
+    if first > last:
+        return None
+    pixel = first * s + offset
+    return slice(first, last + 1), slice(pixel, pixel + (last - first) * s + 1, s)
+
+
+def _col2im_add_(grad_x: Tensor, col_grads: Tensor, g: _Geometry) -> None:
+    """col2im: add each tap's column gradients onto the pixels that tap read, in place.
+
+    ``col_grads`` is ``(N, C_in, kH, kW, H_out, W_out)``; one strided addition per tap, where
+    overlapping windows meet the sums add up.
+    """
+    (h, w), (kh, kw) = grad_x.shape[2:], col_grads.shape[2:4]
+    top, _, left, _ = g.padding
+    for a in range(kh):
+        rows = _tap_range(a, g.dilation[0], g.stride[0], top, h, g.out_size[0])
+        for b in range(kw):
+            cols = _tap_range(b, g.dilation[1], g.stride[1], left, w, g.out_size[1])
+            if rows is None or cols is None:
+                continue
+            grad_x[:, :, rows[1], cols[1]].add_(col_grads[:, :, a, b, rows[0], cols[0]])
+
+
+def _unfold_backward(
+    grad_out: Tensor, x: Tensor, weight: Tensor, g: _Geometry, needs: Sequence[bool]
+) -> tuple[Tensor | None, Tensor | None, Tensor | None]:
+    """Gradients of :func:`_unfold_forward` for ``x``, ``weight`` and ``bias`` (where ``needs``).
+
+    Per block of samples, with ``G_out = grad_out`` as ``(N · G, C_out / G, H_out · W_out)``:
+
+    * weight: ``G_out @ columnsᵀ``, summed over the samples. The columns are built again rather
+      than kept from the forward pass: they are the largest tensor of the layer.
+    * x: the columns' gradient ``filtersᵀ @ G_out``, then col2im (:func:`_col2im_add_`).
+    * bias: ``grad_out`` summed over samples and positions.
+
+    When the backward pass is itself differentiated (``create_graph=True``, grad mode on here)
+    it uses fresh tensors instead of the scratch buffer, so that autograd can record it.
+    """
+    need_x, need_weight, need_bias = needs
+    scratch = not torch.is_grad_enabled()
+    n, c_in = x.shape[:2]
+    c_out, _, kh, kw = weight.shape
+    out_group = c_out // g.groups
+    filters = weight.reshape(g.groups, out_group, -1)  # (G, C_out / G, C_in / G · kH · kW)
+    positions = g.out_size[0] * g.out_size[1]
+    rows = grad_out.reshape(n * g.groups, out_group, positions)  # (N · G, C_out / G, H_out · W_out)
+    grad_x = x.new_zeros(x.shape) if need_x else None
+    grad_filters = None
+    grad_bias = grad_out.sum((0, 2, 3)) if need_bias else None
+    for start, stop, buffer in _blocks(x, g, (kh, kw), scratch=scratch):
+        block_rows = rows[start * g.groups : stop * g.groups]
+        if need_weight:
+            columns = _im2col(x[start:stop], g, (kh, kw), buffer)
+            part = torch.bmm(block_rows, columns.transpose(1, 2))  # (N · G, C_out / G, K)
+            part = part.view(stop - start, *filters.shape).sum(0)
+            grad_filters = part if grad_filters is None else grad_filters + part
+        if need_x:
+            shape = ((stop - start) * g.groups, filters.shape[2], block_rows.shape[2])
+            into = None if buffer is None else buffer[: shape[0] * shape[1] * shape[2]].view(shape)
+            col_grads = torch.bmm(
+                _per_sample(filters.transpose(1, 2), stop - start), block_rows, out=into
+            )  # (N · G, C_in / G · kH · kW, H_out · W_out)
+            col_grads = col_grads.view(stop - start, c_in, kh, kw, *g.out_size)
+            _col2im_add_(grad_x[start:stop], col_grads, g)
+    grad_weight = None
+    if need_weight:
+        grad_weight = weight.new_zeros(weight.shape) if grad_filters is None else grad_filters
+        grad_weight = grad_weight.reshape(weight.shape)
+    return grad_x, grad_weight, grad_bias
+
+
+class _UnfoldConv2d(torch.autograd.Function):
+    """The unfold method as one autograd node: :func:`_unfold_forward` and its backward."""
+
+    @staticmethod
+    def forward(ctx, x: Tensor, weight: Tensor, bias: Tensor | None, g: _Geometry) -> Tensor:
+        ctx.save_for_backward(x, weight)
+        ctx.geometry = g
+        return _unfold_forward(x, weight, bias, g)
+
+    @staticmethod
+    def backward(ctx, grad_out: Tensor):
+        x, weight = ctx.saved_tensors
+        needs = ctx.needs_input_grad[:3]
+        return (*_unfold_backward(grad_out, x, weight, ctx.geometry, needs), None)
 
 
 def _conv2d_unfold(x: Tensor, weight: Tensor, bias: Tensor | None, g: _Geometry) -> Tensor:
-    """im2col as strided views, one copy, then one matrix multiply per block of samples.
+    """im2col as a strided view copied into a kept buffer, then one GEMM per block of samples.
 
-    The columns are laid out ``(G, C_in / G · kH · kW, N · H_out · W_out)``: the copy writes long
-    contiguous rows read from contiguous rows of the input, and the product of filters and
-    columns is one large GEMM per group, computed transposed, whose ``(N, H_out, W_out, C_out)``
-    result one last copy turns into NCHW. Batches whose column matrix would pass
-    ``_COLUMN_BLOCK_BYTES`` go through in blocks of samples (one GEMM each), concatenated.
+    The columns are laid out ``(N · G, C_in / G · kH · kW, H_out · W_out)``: the copy reads
+    rows of the input and writes long contiguous rows, and the product of each sample's
+    filters and columns lands in the NCHW output as it is, no copy after. Calls that need a
+    gradient go through one autograd node with a written-out backward pass.
     """
-    n = x.shape[0]
-    c_in, (kh, kw) = x.shape[1], weight.shape[2:]
-    per_sample = c_in * kh * kw * g.out_size[0] * g.out_size[1] * x.element_size()
-    block = max(1, _COLUMN_BLOCK_BYTES // max(per_sample, 1))
-    if n > block:
-        return torch.cat(
-            [_conv2d_unfold_block(x[i : i + block], weight, bias, g) for i in range(0, n, block)]
-        )
-    return _conv2d_unfold_block(x, weight, bias, g)
-
-
-def _conv2d_unfold_block(x: Tensor, weight: Tensor, bias: Tensor | None, g: _Geometry) -> Tensor:
-    """:func:`_conv2d_unfold` for one block of samples: one column matrix, one GEMM per group."""
-    n = x.shape[0]
-    c_out, c_group, kh, kw = weight.shape
-    (sh, sw), (dh, dw) = g.stride, g.dilation
-    h_out, w_out = g.out_size
-    out_group = c_out // g.groups
-    xp = _pad(x, g.padding)  # (N, C_in, Hp, Wp)
-    if torch.is_grad_enabled() and xp.requires_grad:
-        # Tensor.unfold makes windows of span d (k - 1) + 1 every s pixels; keeping every d-th
-        # tap applies the dilation. All views, and unfold has a fast backward (gathering the
-        # gradient of overlapping windows through one as_strided view, below, is 2× slower).
-        xt = xp.transpose(0, 1)  # (C_in, N, Hp, Wp)
-        patches = xt.unfold(2, dh * (kh - 1) + 1, sh).unfold(3, dw * (kw - 1) + 1, sw)
-        if (dh, dw) != (1, 1):
-            patches = patches[..., ::dh, ::dw]  # (C_in, N, H_out, W_out, kH, kW)
-        patches = patches.reshape(g.groups, c_group, n, h_out, w_out, kh, kw)
-        patches = patches.permute(0, 1, 5, 6, 2, 3, 4)  # (G, C_in / G, kH, kW, N, H_out, W_out)
-    else:
-        # Forward only: every tap of every window as one view, cheaper to build. Tap (a, b) of
-        # output (i, j) is pixel (i·s + a·d, j·s + b·d), so the strides multiply by s and by d.
-        sn, sc, sy, sx = xp.stride()
-        patches = xp.as_strided(
-            (g.groups, c_group, kh, kw, n, h_out, w_out),  # (G, C_in / G, kH, kW, N, H_out, W_out)
-            (c_group * sc, sc, dh * sy, dw * sx, sn, sh * sy, sw * sx),
-            xp.storage_offset(),
-        )
-    columns = patches.reshape(g.groups, c_group * kh * kw, n * h_out * w_out)  # the copy
-    filters = weight.reshape(g.groups, out_group, c_group * kh * kw)
-    if c_out * n * h_out * w_out * c_group * kh * kw < _TRANSPOSED_GEMM_MIN_MACS:
-        # Small: (C_out, N · H_out · W_out) comes out NCHW after swapping two axes, free for N = 1.
-        if bias is None:
-            out = torch.bmm(filters, columns)  # (G, C_out / G, N · H_out · W_out)
-        else:
-            out = torch.baddbmm(bias.view(g.groups, out_group, 1), filters, columns)
-        return out.view(c_out, n, h_out, w_out).transpose(0, 1).contiguous()
-    # Large: ask for the transposed product, columnsᵀ · filtersᵀ = (filters · columns)ᵀ. Same
-    # memory, but BLAS then runs the long N · H_out · W_out axis as its rows, which it does much
-    # faster (benchmarks/README.md), and one copy of the (N, H_out, W_out, C_out) result is cheap.
-    a, b = columns.transpose(1, 2), filters.transpose(1, 2)
-    if bias is None:
-        out = torch.bmm(a, b)  # (G, N · H_out · W_out, C_out / G)
-    else:
-        out = torch.baddbmm(bias.view(g.groups, 1, out_group), a, b)
-    out = out.transpose(0, 1).reshape(n, h_out, w_out, c_out).permute(0, 3, 1, 2)
-    return out.contiguous()  # NCHW memory, as F.conv2d returns
+    tensors = (x, weight) if bias is None else (x, weight, bias)
+    if torch.is_grad_enabled() and any(t.requires_grad for t in tensors):
+        return _UnfoldConv2d.apply(x, weight, bias, g)
+    return _unfold_forward(x, weight, bias, g)
 
 
 def _next_fast_len(size: int) -> int:
@@ -324,10 +507,21 @@ def _conv2d_fft(x: Tensor, weight: Tensor, bias: Tensor | None, g: _Geometry) ->
     Cross-correlation is ``irfft2(rfft2(x) · conj(rfft2(w)))``; it is circular, but on an FFT
     grid at least as large as the padded input the valid outputs do not wrap around. Dilation
     inserts ``d - 1`` zeros between the taps of the kernel; stride keeps every ``s``-th output
-    of the stride-1 result (so a strided call costs as much as an unstrided one).
+    of the stride-1 result (so a strided call costs as much as an unstrided one). A non-finite
+    result goes through :func:`_conv2d_unfold` instead (see :func:`conv2d`).
     """
     if x.numel() == 0:  # MKL's FFT rejects empty tensors; the product is empty anyway
         return _conv2d_unfold(x, weight, bias, g)
+    out = _conv2d_fft_product(x, weight, g)
+    if not bool(torch.isfinite(out).all()):  # an inf or NaN went into every output: redo
+        return _conv2d_unfold(x, weight, bias, g)
+    if bias is not None:
+        out = out + bias.view(1, -1, 1, 1)
+    return out.contiguous()
+
+
+def _conv2d_fft_product(x: Tensor, weight: Tensor, g: _Geometry) -> Tensor:
+    """The cross-correlation of :func:`_conv2d_fft` as a product of spectra, without bias."""
     n = x.shape[0]
     c_out, c_group, kh, kw = weight.shape
     (sh, sw), (dh, dw) = g.stride, g.dilation
@@ -343,10 +537,7 @@ def _conv2d_fft(x: Tensor, weight: Tensor, bias: Tensor | None, g: _Geometry) ->
     w_f = w_f.reshape(g.groups, c_out // g.groups, c_group, *w_f.shape[2:])
     out_f = torch.einsum("ngchw,gochw->ngohw", x_f, w_f.conj())  # (N, G, C_out / G, Lh, Lw')
     out = torch.fft.irfft2(out_f.reshape(n, c_out, *out_f.shape[3:]), s=size)
-    out = out[:, :, : hp - span_h + 1 : sh, : wp - span_w + 1 : sw]  # (N, C_out, H_out, W_out)
-    if bias is not None:
-        out = out + bias.view(1, c_out, 1, 1)
-    return out.contiguous()
+    return out[:, :, : hp - span_h + 1 : sh, : wp - span_w + 1 : sw]  # (N, C_out, H_out, W_out)
 
 
 # --- 2-D signal convolution, as in scipy.signal -------------------------------------------------
@@ -363,8 +554,7 @@ def _signal_args(image: object, kernel: object, mode: object, fn: str) -> tuple[
             raise ValueError(f"{fn}: {name} must be 2-D, got shape {tuple(value.shape)}")
         if 0 in value.shape:
             raise ValueError(f"{fn}: {name} must not be empty, got shape {tuple(value.shape)}")
-    if not isinstance(mode, str) or mode not in _SIGNAL_MODES:
-        raise ValueError(f"{fn}: mode must be one of {_SIGNAL_MODES}, got {mode!r}")
+    _choice(mode, "mode", fn, _SIGNAL_MODES)
     # NumPy views with negative strides (``kernel[::-1, ::-1]``) cannot become tensors as is.
     image_t, kernel_t = (
         torch.as_tensor(np.ascontiguousarray(v) if isinstance(v, np.ndarray) else v)

@@ -21,7 +21,7 @@ from itertools import product
 import torch
 from torch import Tensor
 
-from cnnutils._checks import _is_int, _pair
+from cnnutils._checks import _choice, _int, _pair, _tensor
 
 __all__ = ["equivariance_error", "invariance_error", "shift"]
 
@@ -29,15 +29,13 @@ _MODES = ("circular", "zeros")
 
 
 def _check_shift(x: object, dy: object, dx: object, mode: object, fn: str) -> None:
-    if not isinstance(x, Tensor):
-        raise TypeError(f"{fn}: x must be a torch.Tensor, got {type(x).__name__}")
+    """The arguments of a shift (several at once: the values first, then ``fn``)."""
+    _tensor(x, "x", fn)
     if x.dim() < 2:
         raise ValueError(f"{fn}: x must have at least 2 dims (..., H, W), got {tuple(x.shape)}")
-    for name, value in (("dy", dy), ("dx", dx)):
-        if not _is_int(value):
-            raise TypeError(f"{fn}: {name} must be an int, got {value!r}")
-    if not isinstance(mode, str) or mode not in _MODES:
-        raise ValueError(f"{fn}: mode must be one of {_MODES}, got {mode!r}")
+    _int(dy, "dy", fn)
+    _int(dx, "dx", fn)
+    _choice(mode, "mode", fn, _MODES)
 
 
 def shift(x: Tensor, dy: int, dx: int, *, mode: str = "circular") -> Tensor:

@@ -16,6 +16,8 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
+from cnnutils._checks import _bool, _choice, _dtype, _int, _number, _pair, _tensor
+
 __all__ = [
     "box_kernel",
     "filter2d",
@@ -58,8 +60,7 @@ def sobel_kernels(
         >>> torch.equal(ky, kx.T)
         True
     """
-    if not dtype.is_floating_point:
-        raise TypeError(f"sobel_kernels: dtype must be a floating dtype, got {dtype}")
+    _dtype(dtype, "dtype", "sobel_kernels")
     kx = torch.tensor([[-1.0, 0.0, 1.0], [-2.0, 0.0, 2.0], [-1.0, 0.0, 1.0]], dtype=dtype)
     kx = kx.to(device)
     return kx, kx.T.contiguous()
@@ -119,20 +120,18 @@ def gabor_kernel(
         >>> float(k[6, 6]), float(k[6, 8])  # centre, and half a wavelength to the right
         (1.0, -0.6065...)
     """
-    for name, value in (("sigma", sigma), ("lambd", lambd), ("gamma", gamma)):
-        if isinstance(value, bool) or not isinstance(value, (int, float)):
-            raise TypeError(f"gabor_kernel: {name} must be a number, got {type(value).__name__}")
-        if not value > 0:
-            raise ValueError(f"gabor_kernel: {name} must be > 0, got {value}")
-    if not dtype.is_floating_point:
-        raise TypeError(f"gabor_kernel: dtype must be a floating dtype, got {dtype}")
+    fn = "gabor_kernel"
+    sigma, lambd, gamma = (
+        _number(value, name, fn, positive=True)
+        for name, value in (("sigma", sigma), ("lambd", lambd), ("gamma", gamma))
+    )
+    theta, psi = _number(theta, "theta", fn), _number(psi, "psi", fn)
+    _dtype(dtype, "dtype", fn)
     if size is None:
         half = math.ceil(3 * max(sigma, sigma / gamma))
         kh = kw = 2 * half + 1
     else:
-        kh, kw = _pair(size, "gabor_kernel", "size")
-        if kh < 1 or kw < 1 or kh % 2 == 0 or kw % 2 == 0:
-            raise ValueError(f"gabor_kernel: size must be odd and positive, got {size}")
+        kh, kw = _odd_size(size, fn)
     y = torch.arange(kh, dtype=torch.float64, device=device) - kh // 2
     x = torch.arange(kw, dtype=torch.float64, device=device) - kw // 2
     y, x = torch.meshgrid(y, x, indexing="ij")  # (kH, kW) each; y grows downwards
@@ -146,19 +145,12 @@ def gabor_kernel(
 # --- classic kernels: blur, sharpen, Laplacian -------------------------------------------------
 
 
-def _check_dtype(func: str, dtype: torch.dtype) -> None:
-    if not isinstance(dtype, torch.dtype) or not dtype.is_floating_point:
-        raise TypeError(f"{func}: dtype must be a floating dtype, got {dtype}")
-
-
-def _check_number(func: str, arg: str, value: object, *, positive: bool) -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise TypeError(f"{func}: {arg} must be a number, got {type(value).__name__}")
-    if positive and not value > 0:
-        raise ValueError(f"{func}: {arg} must be > 0, got {value}")
-    if not math.isfinite(value):
-        raise ValueError(f"{func}: {arg} must be finite, got {value}")
-    return float(value)
+def _odd_size(size: object, fn: str) -> tuple[int, int]:
+    """A kernel size ``k`` or ``(kH, kW)``, odd and positive, so that it has a centre pixel."""
+    kh, kw = _pair(size, "size", fn, 1)
+    if kh % 2 == 0 or kw % 2 == 0:
+        raise ValueError(f"{fn}: size must be odd and positive, got {size!r}")
+    return kh, kw
 
 
 def box_kernel(
@@ -190,10 +182,8 @@ def box_kernel(
         >>> box_kernel((1, 4)).sum().item()
         1.0
     """
-    kh, kw = _pair(size, "box_kernel", "size")
-    if kh < 1 or kw < 1:
-        raise ValueError(f"box_kernel: size must be >= 1, got {size}")
-    _check_dtype("box_kernel", dtype)
+    kh, kw = _pair(size, "size", "box_kernel", 1)
+    _dtype(dtype, "dtype", "box_kernel")
     return torch.full((kh, kw), 1.0 / (kh * kw), dtype=dtype, device=device)
 
 
@@ -229,15 +219,13 @@ def gaussian_kernel(
         >>> gaussian_kernel(1.0, size=3)[1]
         tensor([0.1238, 0.2042, 0.1238])
     """
-    sigma = _check_number("gaussian_kernel", "sigma", sigma, positive=True)
-    _check_dtype("gaussian_kernel", dtype)
+    sigma = _number(sigma, "sigma", "gaussian_kernel", positive=True)
+    _dtype(dtype, "dtype", "gaussian_kernel")
     if size is None:
         radius = int(4.0 * sigma + 0.5)
         kh = kw = 2 * radius + 1
     else:
-        kh, kw = _pair(size, "gaussian_kernel", "size")
-        if kh < 1 or kw < 1 or kh % 2 == 0 or kw % 2 == 0:
-            raise ValueError(f"gaussian_kernel: size must be odd and positive, got {size}")
+        kh, kw = _odd_size(size, "gaussian_kernel")
 
     def weights(k: int) -> Tensor:  # (k,), 1-D, summing to 1
         x = torch.arange(k, dtype=torch.float64) - k // 2
@@ -279,8 +267,8 @@ def laplacian_kernel(
         >>> laplacian_kernel(diagonals=True).sum().item()
         0.0
     """
-    _check_dtype("laplacian_kernel", dtype)
-    if diagonals:
+    _dtype(dtype, "dtype", "laplacian_kernel")
+    if _bool(diagonals, "diagonals", "laplacian_kernel"):
         kernel = torch.ones(3, 3, dtype=dtype)
         kernel[1, 1] = -8.0
     else:
@@ -315,10 +303,8 @@ def sharpen_kernel(
                 [-1.,  5., -1.],
                 [ 0., -1.,  0.]])
     """
-    amount = _check_number("sharpen_kernel", "amount", amount, positive=False)
-    if amount < 0:
-        raise ValueError(f"sharpen_kernel: amount must be >= 0, got {amount}")
-    _check_dtype("sharpen_kernel", dtype)
+    amount = _number(amount, "amount", "sharpen_kernel", minimum=0.0)
+    _dtype(dtype, "dtype", "sharpen_kernel")
     identity = torch.zeros(3, 3, dtype=torch.float64)
     identity[1, 1] = 1.0
     kernel = identity - amount * laplacian_kernel(dtype=torch.float64)
@@ -355,34 +341,39 @@ def filter2d(image: Tensor, kernel: Tensor, *, padding: str = "reflect") -> Tens
         >>> filter2d(torch.zeros(3, 8, 9), torch.stack([kx, ky])).shape
         torch.Size([3, 2, 8, 9])
     """
-    name = "filter2d"
-    if not isinstance(image, Tensor):
-        raise TypeError(f"{name}: image must be a torch.Tensor, got {type(image).__name__}")
-    if not isinstance(kernel, Tensor):
-        raise TypeError(f"{name}: kernel must be a torch.Tensor, got {type(kernel).__name__}")
+    return _filter2d(image, kernel, padding, "filter2d")
+
+
+def _check_image(image: object, padding: object, fn: str) -> None:
+    """An image ``(H, W)`` or ``(C, H, W)`` of a floating dtype, and a padding mode."""
+    _tensor(image, "image", fn, dims=(2, 3), layout="(H, W) or (C, H, W)")
     if not image.is_floating_point():
         raise TypeError(
-            f"{name}: image must have a floating dtype, got {image.dtype} "
+            f"{fn}: image must have a floating dtype, got {image.dtype} "
             "(convert with skimage.util.img_as_float32 or .float())"
         )
-    if image.dim() not in (2, 3):
-        raise ValueError(
-            f"{name}: image must have shape (H, W) or (C, H, W), got {tuple(image.shape)}"
-        )
-    if kernel.dim() not in (2, 3):
-        raise ValueError(
-            f"{name}: kernel must have shape (kH, kW) or (K, kH, kW), got {tuple(kernel.shape)}"
-        )
-    if padding not in _PADDING_MODES:
-        raise ValueError(f"{name}: padding must be one of {_PADDING_MODES}, got {padding!r}")
+    _choice(padding, "padding", fn, _PADDING_MODES)
+
+
+def _filter2d(image: Tensor, kernel: Tensor, padding: str, fn: str) -> Tensor:
+    """:func:`filter2d`, its errors naming ``fn``, the public function the user called."""
+    _check_image(image, padding, fn)
+    _tensor(kernel, "kernel", fn, dims=(2, 3), layout="(kH, kW) or (K, kH, kW)")
     *lead, h, w = image.shape
     *bank, kh, kw = kernel.shape
+    if 0 in (kh, kw):
+        raise ValueError(f"{fn}: kernel must not be empty, got shape {tuple(kernel.shape)}")
     top, left = kh // 2, kw // 2
     bottom, right = kh - 1 - top, kw - 1 - left
     if padding == "reflect" and (max(top, bottom) >= h or max(left, right) >= w):
         raise ValueError(
-            f"{name}: reflect padding needs the image larger than half the kernel, "
+            f"{fn}: reflect padding needs the image larger than half the kernel, "
             f"got image {(h, w)} and kernel {(kh, kw)}"
+        )
+    if padding == "circular" and (max(top, bottom) > h or max(left, right) > w):
+        raise ValueError(
+            f"{fn}: circular padding wraps around once at most, so it needs the image at least "
+            f"as large as half the kernel, got image {(h, w)} and kernel {(kh, kw)}"
         )
     x = image.reshape(-1, 1, h, w)  # (C, 1, H, W): channels as a batch
     weight = kernel.to(dtype=image.dtype, device=image.device).reshape(-1, 1, kh, kw)
@@ -417,19 +408,19 @@ def gradient_magnitude_orientation(
         >>> float(magnitude[2, 2]), float(orientation[2, 2])
         (1.0, 0.0)
     """
-    if operator == "sobel":
+    return _gradient(image, operator, padding, "gradient_magnitude_orientation")
+
+
+def _gradient(image: Tensor, operator: str, padding: str, fn: str) -> tuple[Tensor, Tensor]:
+    _check_image(image, padding, fn)
+    if _choice(operator, "operator", fn, ("sobel", "central")) == "sobel":
         kx, ky = sobel_kernels(dtype=torch.float64)
         kx, ky = kx / 8, ky / 8
-    elif operator == "central":
+    else:
         kx = torch.tensor([[-1.0, 0.0, 1.0]], dtype=torch.float64)
         ky = kx.T
-    else:
-        raise ValueError(
-            f"gradient_magnitude_orientation: operator must be 'sobel' or 'central', "
-            f"got {operator!r}"
-        )
-    gx = filter2d(image, kx, padding=padding)
-    gy = filter2d(image, ky, padding=padding)
+    gx = _filter2d(image, kx, padding, fn)
+    gy = _filter2d(image, ky, padding, fn)
     return torch.hypot(gx, gy), torch.atan2(gy, gx)
 
 
@@ -477,22 +468,17 @@ def orientation_histogram(
         tensor([56.,  0.,  0.,  0.,  0.,  0.,  0.,  0.,  0.])
     """
     name = "orientation_histogram"
-    if not isinstance(image, Tensor):
-        raise TypeError(f"{name}: image must be a torch.Tensor, got {type(image).__name__}")
-    if image.dim() != 2:
-        raise ValueError(f"{name}: image must have shape (H, W), got {tuple(image.shape)}")
-    for arg, value in (("cell_size", cell_size), ("bins", bins)):
-        if isinstance(value, bool) or not isinstance(value, int):
-            raise TypeError(f"{name}: {arg} must be an int, got {type(value).__name__}")
-        if value < 1:
-            raise ValueError(f"{name}: {arg} must be >= 1, got {value}")
+    _tensor(image, "image", name, dims=2, layout="(H, W)")
+    cell_size = _int(cell_size, "cell_size", name, minimum=1)
+    bins = _int(bins, "bins", name, minimum=1)
+    signed = _bool(signed, "signed", name)
     h, w = image.shape
     cells_y, cells_x = h // cell_size, w // cell_size
     if cells_y == 0 or cells_x == 0:
         raise ValueError(
             f"{name}: image of shape {(h, w)} is smaller than one cell of size {cell_size}"
         )
-    magnitude, orientation = gradient_magnitude_orientation(image, operator=operator)
+    magnitude, orientation = _gradient(image, operator, "reflect", name)
     period = 360.0 if signed else 180.0
     degrees = torch.rad2deg(orientation.double()) % period  # in [0, period)
     index = (degrees * (bins / period)).floor().long().clamp_(0, bins - 1)  # (H, W)
@@ -500,17 +486,3 @@ def orientation_histogram(
     votes = votes[: cells_y * cell_size, : cells_x * cell_size]
     votes = votes.reshape(cells_y, cell_size, cells_x, cell_size, bins)
     return votes.sum(dim=(1, 3))  # (cells_y, cells_x, bins)
-
-
-def _pair(value: int | tuple[int, int], func: str, arg: str) -> tuple[int, int]:
-    if isinstance(value, bool):
-        raise TypeError(f"{func}: {arg} must be an int or a pair of ints, got bool")
-    if isinstance(value, int):
-        return value, value
-    if (
-        isinstance(value, tuple)
-        and len(value) == 2
-        and all(isinstance(v, int) and not isinstance(v, bool) for v in value)
-    ):
-        return value
-    raise TypeError(f"{func}: {arg} must be an int or a pair of ints, got {value!r}")

@@ -11,7 +11,7 @@ Weight layout, per output position: ``weight[i, j]`` is an ordinary conv weight
 ``(C_out,)`` bias. So ``weight`` has shape ``(H_out, W_out, C_out, C_in, kH, kW)`` and ``bias``
 ``(H_out, W_out, C_out)``; tying every position to one conv kernel
 (``conv.weight.expand(H_out, W_out, -1, -1, -1, -1)``) gives back ``F.conv2d``.
-Conventions as in :mod:`cnnutils.conv`: cross-correlation, padding per side.
+Conventions as in :mod:`cnnutils.ops.conv`: cross-correlation, padding per side.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ import math
 import torch
 from torch import Tensor, nn
 
-from cnnutils._checks import _check_tensors, _is_int, _pair
+from cnnutils._checks import _bool, _check_tensors, _int, _pair
 from cnnutils.geometry import check_fits, conv_output_size
 
 __all__ = ["LocallyConnected2d", "locally_connected2d"]
@@ -32,7 +32,7 @@ def _check_args(
 ) -> tuple[tuple[int, int], tuple[int, int], tuple[int, int]]:
     """Check every argument of :func:`locally_connected2d`; return stride, padding, out size."""
     fn = "locally_connected2d"
-    _check_tensors(fn, x, weight, bias, "(H_out, W_out, C_out, C_in, kH, kW)")
+    _check_tensors(x, weight, bias, fn, "(H_out, W_out, C_out, C_in, kH, kW)")
     stride = _pair(stride, "stride", fn, 1)
     padding = _pair(padding, "padding", fn, 0)
     h_w, w_w, c_out, _, kh, kw = weight.shape
@@ -165,12 +165,9 @@ class LocallyConnected2d(nn.Module):
     ) -> None:
         super().__init__()
         fn = "LocallyConnected2d"
-        for name, value in (("in_channels", in_channels), ("out_channels", out_channels)):
-            if not _is_int(value):
-                raise TypeError(f"{fn}: {name} must be an int, got {value!r}")
-            if value < 1:
-                raise ValueError(f"{fn}: {name} must be >= 1, got {value}")
-        self.in_channels, self.out_channels = int(in_channels), int(out_channels)
+        self.in_channels = _int(in_channels, "in_channels", fn, minimum=1)
+        self.out_channels = _int(out_channels, "out_channels", fn, minimum=1)
+        bias = _bool(bias, "bias", fn)
         self.kernel_size = _pair(kernel_size, "kernel_size", fn, 1)
         self.input_size = _pair(input_size, "input_size", fn, 1)
         self.stride = _pair(stride, "stride", fn, 1)

@@ -22,11 +22,14 @@ Conventions, where they bite:
   ``F.max_pool2d(..., return_indices=True)`` returns) and :func:`max_pool2d_backward` adds each
   output gradient at that index. **Ties** go to the first maximum in row-major window order
   (top row first, then left to right), as PyTorch does on the CPU; a window holding a NaN
-  outputs NaN and its switch points at its last NaN, also as PyTorch does.
+  outputs NaN and its switch points at its last NaN, also as PyTorch does; a window whose
+  maximum is ``-inf`` points at its first tap on the input (never at the padding), as PyTorch
+  does too, and so passes its gradient there.
 """
 
 from __future__ import annotations
 
+import functools
 import math
 from typing import NamedTuple
 
@@ -34,7 +37,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from cnnutils._checks import _is_int, _pair
+from cnnutils._checks import _bool, _choice, _int, _pair, _tensor
 from cnnutils.geometry import check_fits, output_length
 
 __all__ = [
@@ -67,20 +70,8 @@ class _Geometry(NamedTuple):
     in_size: tuple[int, int]  # (H, W)
 
 
-def _check_x(x: object, fn: str) -> None:
-    if not isinstance(x, Tensor):
-        raise TypeError(f"{fn}: x must be a torch.Tensor, got {type(x).__name__}")
-    if x.dim() not in (3, 4):
-        raise ValueError(
-            f"{fn}: x must be 4-D (N, C, H, W) or 3-D (C, H, W), got shape {tuple(x.shape)}"
-        )
-    if not x.dtype.is_floating_point:
-        raise TypeError(f"{fn}: x must have a floating-point dtype, got {x.dtype}")
-
-
-def _check_bool(value: object, name: str, fn: str) -> None:
-    if not isinstance(value, bool):
-        raise TypeError(f"{fn}: {name} must be a bool, got {value!r}")
+def _check_x(x: object, fn: str) -> Tensor:
+    return _tensor(x, "x", fn, dims=(4, 3), layout="(N, C, H, W) or (C, H, W)", floating=True)
 
 
 def _geometry(
@@ -93,9 +84,9 @@ def _geometry(
     ceil_mode: bool,
     dilation: tuple[int, int] = (1, 1),
 ) -> _Geometry:
-    """Check that the window fits and place the windows."""
+    """Place the windows (the window was checked to fit by :func:`_check_window`)."""
     in_size = (x.shape[-2], x.shape[-1])
-    span = check_fits(fn, in_size, kernel, padding, dilation)
+    span = tuple(d * (k - 1) + 1 for d, k in zip(dilation, kernel, strict=True))
     padded = tuple(n + 2 * p for n, p in zip(in_size, padding, strict=True))
     out_size = tuple(
         output_length(n, k, s, p, d, ceil_mode)
@@ -119,20 +110,40 @@ def _window_geometry(
     dilation: object,
     ceil_mode: object,
 ) -> _Geometry:
-    """Check the arguments of a rectangular pooling (max or average); every tap, row-major."""
+    """Check the arguments of a rectangular pooling (max or average); every tap, row-major.
+
+    Every check, the window's fit included, runs before the taps are listed, so a kernel far
+    too large costs nothing but its error.
+    """
     _check_x(x, fn)
+    kernel, stride, pad, dil, ceil_mode = _check_window(
+        fn, kernel_size, stride, padding, dilation, ceil_mode
+    )
+    check_fits(fn, tuple(x.shape[-2:]), kernel, pad, dil)
+    taps = tuple((dil[0] * a, dil[1] * b) for a in range(kernel[0]) for b in range(kernel[1]))
+    return _geometry(x, fn, taps, kernel, stride, pad, ceil_mode, dil)
+
+
+def _check_window(
+    fn: str,
+    kernel_size: object,
+    stride: object,
+    padding: object,
+    dilation: object,
+    ceil_mode: object,
+) -> tuple[tuple[int, int], tuple[int, int], tuple[int, int], tuple[int, int], bool]:
+    """The hyperparameters of a rectangular pooling, checked (also at a layer's construction)."""
     kernel = _pair(kernel_size, "kernel_size", fn, 1)
     stride = kernel if stride is None else _pair(stride, "stride", fn, 1)
     pad = _pair(padding, "padding", fn, 0)
     dil = _pair(dilation, "dilation", fn, 1)
-    _check_bool(ceil_mode, "ceil_mode", fn)
+    ceil_mode = _bool(ceil_mode, "ceil_mode", fn)
     if pad[0] > kernel[0] // 2 or pad[1] > kernel[1] // 2:
         raise ValueError(
             f"{fn}: padding must be at most half the kernel size (padding <= kernel_size // 2, "
             f"as PyTorch requires), got padding {pad} for kernel {kernel}"
         )
-    taps = tuple((dil[0] * a, dil[1] * b) for a in range(kernel[0]) for b in range(kernel[1]))
-    return _geometry(x, fn, taps, kernel, stride, pad, ceil_mode, dil)
+    return kernel, stride, pad, dil, ceil_mode
 
 
 def _pad(x: Tensor, padding: tuple[int, int, int, int], value: float) -> Tensor:
@@ -170,44 +181,77 @@ def _maximum(slices: list[Tensor]) -> Tensor:
 
 
 def _max_with_switches(x: Tensor, g: _Geometry) -> tuple[Tensor, Tensor]:
-    """Values and switches: flat input index ``h W + w`` of each window's maximum, or -1."""
+    """Values and switches: flat input index ``h W + w`` of each window's maximum.
+
+    Data-dependent choices (NaN, ``-inf``) are elementwise selections, not Python branches, so
+    the call never waits for the device to finish.
+    """
     slices = _slices(_pad(x, g.padding, -math.inf), g)
     # One copy of the T slices side by side, then one reduction over them: values, and which
     # tap won. torch.max(dim) returns the first maximum on ties, i.e. the first in row-major
     # window order, as F.max_pool2d does on the CPU.
-    out, tap = torch.stack(slices).max(dim=0)  # (N, C, Ho, Wo) each
-    nan = torch.isnan(out)
-    if nan.any():  # PyTorch's switch points at the window's last NaN
-        for t, view in enumerate(slices):
-            tap.masked_fill_(nan & torch.isnan(view), t)
-    # tap -> flat position in the input plane: the window's corner plus the tap's offset
+    stacked = torch.stack(slices)  # (T, N, C, Ho, Wo)
+    out, tap = stacked.max(dim=0)  # (N, C, Ho, Wo) each
+    tap = _last_nan_wins(stacked, out, tap)
+    offsets, corner, first, orphan = _switch_tables(g, x.device)
+    # A window whose maximum is -inf ties everywhere, padding included: PyTorch's switch is
+    # the window's first tap on the input
+    tap = torch.where(out == -math.inf, first, tap)
+    indices = torch.take(offsets, tap) + corner  # (N, C, Ho, Wo)
+    if orphan is not None:  # dilated windows with no tap on the input: no switch
+        indices = indices.masked_fill(orphan, -1)
+    return out, indices
+
+
+def _last_nan_wins(stacked: Tensor, out: Tensor, tap: Tensor) -> Tensor:
+    """PyTorch's switch of a window holding a NaN points at its last NaN: the largest 1-based
+    tap number among the window's NaN taps (0 where there is none) says which.
+
+    On the CPU, asking first whether there is a NaN at all is free and saves the search; on
+    a GPU the answer would have to wait for the device, so the search always runs there.
+    """
+    if _reading_back_is_free(out.device) and not bool(torch.isnan(out).any()):
+        return tap
+    count = len(stacked)
+    dtype = torch.uint8 if count < 256 else torch.int32  # numbers 1 … count
+    numbers = torch.arange(1, count + 1, dtype=dtype, device=out.device)
+    nan = torch.isnan(stacked).to(dtype)  # (T, N, C, Ho, Wo)
+    last = nan.mul_(numbers.view(count, *[1] * out.dim())).amax(0)  # (N, C, Ho, Wo)
+    return torch.where(last > 0, last.long() - 1, tap)
+
+
+def _reading_back_is_free(device: torch.device) -> bool:
+    return device.type == "cpu"
+
+
+@functools.lru_cache(maxsize=32)
+def _switch_tables(
+    g: _Geometry, device: torch.device
+) -> tuple[Tensor, Tensor, Tensor, Tensor | None]:
+    """What the switches need from the geometry alone, built once per geometry and device
+    (so that no call copies tables to the device and waits for it).
+
+    Returns:
+        ``offsets`` ``(T,)``: each tap's flat offset ``r W + c`` from its window's corner;
+        ``corner`` ``(Ho, Wo)``: each window's corner ``h W + w`` (in the padding it is
+        outside the plane); ``first`` ``(Ho, Wo)``: each window's first tap on the input, in
+        row-major order; ``orphan`` ``(Ho, Wo)``, True for a window with no tap on the
+        input, or ``None`` when there is none.
+    """
     (sh, sw), (ho, wo) = g.stride, g.out_size
     top, _, left, _ = g.padding
     h, w = g.in_size
-    offsets = torch.tensor(
-        [(r - top) * w + (c - left) for r, c in g.taps], dtype=torch.long, device=x.device
-    )  # (T,)
-    corner = (
-        torch.arange(ho, device=x.device).view(ho, 1) * (sh * w)
-        + torch.arange(wo, device=x.device) * sw
-    )  # (Ho, Wo)
-    indices = torch.take(offsets, tap) + corner  # (N, C, Ho, Wo)
-    # A padded tap (-inf) can only win a window whose maximum is -inf: find those and give
-    # the ones that won in the padding no switch.
-    if any(g.padding) and bool((out == -math.inf).any()):
-        rows = (
-            torch.arange(ho, device=x.device).view(ho, 1) * sh
-            + offsets.new_tensor([r for r, _ in g.taps])[tap]
-            - top
-        )
-        cols = (
-            torch.arange(wo, device=x.device) * sw
-            + offsets.new_tensor([c for _, c in g.taps])[tap]
-            - left
-        )
-        outside = (rows < 0) | (rows >= h) | (cols < 0) | (cols >= w)
-        indices.masked_fill_(outside, -1)
-    return out, indices
+    tap_rows = torch.tensor([r - top for r, _ in g.taps]).view(-1, 1, 1)  # (T, 1, 1)
+    tap_cols = torch.tensor([c - left for _, c in g.taps]).view(-1, 1, 1)
+    corner_rows = torch.arange(ho).view(ho, 1) * sh  # (Ho, 1)
+    corner_cols = torch.arange(wo) * sw  # (Wo,)
+    rows, cols = corner_rows + tap_rows, corner_cols + tap_cols  # (T, Ho, 1), (T, 1, Wo)
+    inside = (rows >= 0) & (rows < h) & (cols >= 0) & (cols < w)  # (T, Ho, Wo)
+    first = inside.to(torch.uint8).argmax(0)  # (Ho, Wo), the first True
+    orphan = ~inside.any(0)  # (Ho, Wo)
+    offsets = (tap_rows * w + tap_cols).flatten()  # (T,)
+    tables = [t.to(device) for t in (offsets, corner_rows * w + corner_cols, first)]
+    return (*tables, orphan.to(device) if bool(orphan.any()) else None)
 
 
 class MaxPoolCache(NamedTuple):
@@ -216,8 +260,9 @@ class MaxPoolCache(NamedTuple):
     Attributes:
         indices: the switches, shape of the output ``(N, C, H_out, W_out)`` (or
             ``(C, H_out, W_out)``), int64: the flat index ``h W + w`` of each window's maximum
-            in its input plane, as ``F.max_pool2d(..., return_indices=True)`` gives; -1 for a
-            window whose maximum is ``-inf`` and lies in the padding (it gets no gradient).
+            in its input plane, as ``F.max_pool2d(..., return_indices=True)`` gives (a window
+            whose maximum is ``-inf`` points at its first tap on the input); -1 only for a
+            dilated window with no tap on the input at all (it gets no gradient).
         input_shape: the shape of ``x``.
     """
 
@@ -304,9 +349,8 @@ def max_pool2d_backward(grad_out: Tensor, cache: MaxPoolCache) -> Tensor:
     planes = math.prod(shape[:-2])  # N · C
     index = indices.reshape(planes, math.prod(indices.shape[-2:]))  # (N · C, Ho · Wo)
     src = grad_out.reshape(index.shape)
-    if index.numel() and int(index.min()) < 0:  # windows with no switch pass nothing back
-        src = src.masked_fill(index < 0, 0)
-        index = index.clamp(min=0)
+    src = torch.where(index < 0, 0, src)  # windows with no tap on the input pass nothing back
+    index = index.clamp(min=0)
     grad_x = grad_out.new_zeros((planes, shape[-2] * shape[-1]))  # (N · C, H · W)
     grad_x.scatter_add_(1, index, src)  # adds up where one input won several windows
     return grad_x.view(shape)
@@ -316,14 +360,15 @@ class _MaxPool2dFunction(torch.autograd.Function):
     """Autograd wrapper around :func:`_forward` and :func:`max_pool2d_backward`."""
 
     @staticmethod
-    def forward(ctx, x: Tensor, g: _Geometry) -> Tensor:  # type: ignore[override]
+    def forward(ctx, x: Tensor, g: _Geometry) -> tuple[Tensor, Tensor]:  # type: ignore[override]
         out, indices = _forward(x, g)
         ctx.save_for_backward(indices)
+        ctx.mark_non_differentiable(indices)
         ctx.input_shape = x.shape
-        return out
+        return out, indices
 
     @staticmethod
-    def backward(ctx, grad_out: Tensor) -> tuple[Tensor, None]:  # type: ignore[override]
+    def backward(ctx, grad_out: Tensor, _grad_indices: None) -> tuple[Tensor, None]:  # type: ignore[override]
         (indices,) = ctx.saved_tensors
         return max_pool2d_backward(grad_out, MaxPoolCache(indices, ctx.input_shape)), None
 
@@ -335,7 +380,8 @@ def max_pool2d(
     padding: int | tuple[int, int] = 0,
     dilation: int | tuple[int, int] = 1,
     ceil_mode: bool = False,
-) -> Tensor:
+    return_indices: bool = False,
+) -> Tensor | tuple[Tensor, Tensor]:
     """2-D max pooling, what ``torch.nn.functional.max_pool2d`` computes, from scratch.
 
     ``out[n, c, i, j] = max_{a, b} x_pad[n, c, s_H i + d_H a, s_W j + d_W b]`` where ``x_pad``
@@ -353,10 +399,14 @@ def max_pool2d(
         dilation: spacing of the taps, int or ``(dH, dW)``; 1 means no gaps.
         ceil_mode: round the output size up (the last window may hang over the edge; it
             must start inside the input or the left padding).
+        return_indices: also return the switches, the flat index ``h W + w`` of each window's
+            maximum in its input plane (``MaxPoolCache.indices`` of
+            :func:`max_pool2d_forward`).
 
     Returns:
         shape ``(N, C, H_out, W_out)``, ``H_out = (H + 2 pH - dH (kH - 1) - 1) // sH + 1``
-        (see :func:`pool_output_size`), and likewise ``W_out``.
+        (see :func:`pool_output_size`), and likewise ``W_out``; with ``return_indices``, the
+        pair ``(out, indices)``, as ``F.max_pool2d`` returns.
 
     Raises:
         TypeError: a non-tensor or non-floating input, or a non-integer hyperparameter.
@@ -370,14 +420,22 @@ def max_pool2d(
         ...             F.max_pool2d(x, 3, stride=2, ceil_mode=True))
         True
     """
-    g = _window_geometry(x, "max_pool2d", kernel_size, stride, padding, dilation, ceil_mode)
+    fn = "max_pool2d"
+    g = _window_geometry(x, fn, kernel_size, stride, padding, dilation, ceil_mode)
+    if _bool(return_indices, "return_indices", fn):
+        if x.requires_grad and torch.is_grad_enabled():
+            return _MaxPool2dFunction.apply(x, g)
+        return _forward(x, g)
     if x.requires_grad and torch.is_grad_enabled():
-        return _MaxPool2dFunction.apply(x, g)
+        return _MaxPool2dFunction.apply(x, g)[0]
     return _max_values(x, g)
 
 
 class MaxPool2d(nn.Module):
     """Max pooling layer. See :func:`max_pool2d`.
+
+    The arguments are ``nn.MaxPool2d``'s, in its order (``return_indices`` before
+    ``ceil_mode``, unlike the function), and are checked here, at construction.
 
     Example:
         >>> MaxPool2d(3, stride=2)(torch.randn(1, 96, 55, 55)).shape
@@ -390,15 +448,25 @@ class MaxPool2d(nn.Module):
         stride: int | tuple[int, int] | None = None,
         padding: int | tuple[int, int] = 0,
         dilation: int | tuple[int, int] = 1,
+        return_indices: bool = False,
         ceil_mode: bool = False,
     ) -> None:
         super().__init__()
+        fn = "MaxPool2d"
+        _check_window(fn, kernel_size, stride, padding, dilation, ceil_mode)
+        self.return_indices = _bool(return_indices, "return_indices", fn)
         self.kernel_size, self.stride, self.padding = kernel_size, stride, padding
         self.dilation, self.ceil_mode = dilation, ceil_mode
 
-    def forward(self, x: Tensor) -> Tensor:
+    def forward(self, x: Tensor) -> Tensor | tuple[Tensor, Tensor]:
         return max_pool2d(
-            x, self.kernel_size, self.stride, self.padding, self.dilation, self.ceil_mode
+            x,
+            self.kernel_size,
+            self.stride,
+            self.padding,
+            self.dilation,
+            self.ceil_mode,
+            self.return_indices,
         )
 
     def extra_repr(self) -> str:
@@ -438,13 +506,15 @@ def avg_pool2d(
     padding: int | tuple[int, int] = 0,
     ceil_mode: bool = False,
     count_include_pad: bool = True,
+    divisor_override: int | None = None,
 ) -> Tensor:
     """2-D average pooling, what ``torch.nn.functional.avg_pool2d`` computes, from scratch.
 
     The sum of ``kH kW`` strided slices of the zero-padded input, divided by the number of
     taps that count: all ``kH kW`` (padding included) with ``count_include_pad=True``, or only
     those on the input with ``False``. With ``ceil_mode``, the taps of a last window hanging
-    beyond the padding never count (PyTorch's rule). Differentiable with autograd.
+    beyond the padding never count (PyTorch's rule). ``divisor_override`` replaces that count
+    by one number for every window. Differentiable with autograd.
 
     Args:
         x: input, shape ``(N, C, H, W)``, or ``(C, H, W)``; a floating dtype.
@@ -453,6 +523,8 @@ def avg_pool2d(
         padding: zeros added per side, at most ``kernel_size // 2``.
         ceil_mode: round the output size up (see :func:`pool_output_size`).
         count_include_pad: whether padded taps count in the divisor.
+        divisor_override: ``None``, or a nonzero int that divides every window's sum instead
+            (``avg_pool2d(x, 2, divisor_override=1)`` is sum pooling).
 
     Returns:
         shape ``(N, C, H_out, W_out)``, as for :func:`max_pool2d` with dilation 1.
@@ -473,7 +545,11 @@ def avg_pool2d(
     """
     fn = "avg_pool2d"
     g = _window_geometry(x, fn, kernel_size, stride, padding, 1, ceil_mode)
-    _check_bool(count_include_pad, "count_include_pad", fn)
+    count_include_pad = _bool(count_include_pad, "count_include_pad", fn)
+    if divisor_override is not None:
+        if _int(divisor_override, "divisor_override", fn) == 0:
+            raise ValueError(f"{fn}: divisor_override must be a nonzero int or None, got 0")
+        return _tap_sum(x, g) / int(divisor_override)
     ph, pw = g.padding[0], g.padding[2]
     h, w = g.in_size
     if count_include_pad:  # the input and its padding, not ceil_mode's overhang
@@ -500,10 +576,7 @@ def disk_footprint(radius: int) -> Tensor:
         >>> disk_footprint(2).int().tolist()
         [[0, 0, 1, 0, 0], [0, 1, 1, 1, 0], [1, 1, 1, 1, 1], [0, 1, 1, 1, 0], [0, 0, 1, 0, 0]]
     """
-    if not _is_int(radius):
-        raise TypeError(f"disk_footprint: radius must be an int, got {radius!r}")
-    if radius < 0:
-        raise ValueError(f"disk_footprint: radius must be >= 0, got {radius}")
+    radius = _int(radius, "radius", "disk_footprint", minimum=0)
     offsets = torch.arange(-radius, radius + 1)
     return offsets.view(-1, 1) ** 2 + offsets**2 <= radius**2
 
@@ -547,26 +620,23 @@ def disk_pool2d(
     """
     fn = "disk_pool2d"
     _check_x(x, fn)
-    if not _is_int(radius):
-        raise TypeError(f"{fn}: radius must be an int, got {radius!r}")
-    if radius < 0:
-        raise ValueError(f"{fn}: radius must be >= 0, got {radius}")
-    if not isinstance(mode, str) or mode not in _DISK_MODES:
-        raise ValueError(f"{fn}: mode must be one of {_DISK_MODES}, got {mode!r}")
+    radius = _int(radius, "radius", fn, minimum=0)
+    mode = _choice(mode, "mode", fn, _DISK_MODES)
     stride = _pair(stride, "stride", fn, 1)
     pad = _pair(padding, "padding", fn, 0)
     if max(pad) > radius:
         raise ValueError(f"{fn}: padding must be at most the radius {radius}, got {pad}")
-    footprint = disk_footprint(int(radius))
+    size = 2 * radius + 1
+    check_fits(fn, tuple(x.shape[-2:]), (size, size), pad)  # before the disk is drawn
+    footprint = disk_footprint(radius)
     taps = tuple((int(r), int(c)) for r, c in footprint.nonzero())  # row-major order
-    size = 2 * int(radius) + 1
     g = _geometry(x, fn, taps, (size, size), stride, pad, False)
     if mode == "avg":
         ph, pw = pad
         h, w = g.in_size
         return _tap_sum(x, g) / _divisor(x, g, (ph, ph + h, pw, pw + w))
     if x.requires_grad and torch.is_grad_enabled():
-        return _MaxPool2dFunction.apply(x, g)
+        return _MaxPool2dFunction.apply(x, g)[0]
     return _max_values(x, g)
 
 
@@ -596,7 +666,7 @@ def global_avg_pool2d(x: Tensor, keepdim: bool = False) -> Tensor:
         (torch.Size([2, 5]), torch.Size([2, 5]))
     """
     _check_global(x, "global_avg_pool2d")
-    _check_bool(keepdim, "keepdim", "global_avg_pool2d")
+    keepdim = _bool(keepdim, "keepdim", "global_avg_pool2d")
     return x.mean(dim=(-2, -1), keepdim=keepdim)
 
 
@@ -616,20 +686,34 @@ def global_max_pool2d(x: Tensor, keepdim: bool = False) -> Tensor:
         [[3.0, 7.0]]
     """
     _check_global(x, "global_max_pool2d")
-    _check_bool(keepdim, "keepdim", "global_max_pool2d")
+    keepdim = _bool(keepdim, "keepdim", "global_max_pool2d")
     return x.amax(dim=(-2, -1), keepdim=keepdim)
 
 
-def _bin_matrix(size: int, bins: int, like: Tensor) -> Tensor:
-    """``(bins, size)``: row ``i`` averages positions ``floor(i size / bins)`` to
-    ``ceil((i + 1) size / bins) - 1``."""
+def _bin_mean(x: Tensor, dim: int, bins: int) -> Tensor:
+    """Mean over adaptive bins along ``dim``: bin ``i`` of ``size`` positions averages
+    positions ``floor(i size / bins)`` to ``ceil((i + 1) size / bins) - 1``.
+
+    Each bin's positions are gathered (bins differ in length by at most one, so they are
+    padded to the longest with a repeat of the bin's own position, then masked out), summed and
+    divided by the bin's length: a direct sum, so an ``inf`` or NaN reaches only its own bins.
+    """
+    size = x.shape[dim]
     i = torch.arange(bins)
     start = (i * size) // bins
     end = -((-(i + 1) * size) // bins)  # ceil
-    positions = torch.arange(size)
-    inside = (positions >= start.view(-1, 1)) & (positions < end.view(-1, 1))
-    matrix = inside.to(torch.float64) / (end - start).view(-1, 1)
-    return matrix.to(dtype=like.dtype, device=like.device)
+    longest = int((end - start).max())
+    positions = start.view(-1, 1) + torch.arange(longest)  # (bins, longest)
+    inside = positions < end.view(-1, 1)
+    positions = torch.where(inside, positions, start.view(-1, 1))
+    gathered = x.index_select(dim, positions.flatten().to(x.device))
+    gathered = gathered.unflatten(dim, (bins, longest))  # bins and their positions along dim
+    shape = [1] * gathered.dim()
+    shape[dim], shape[dim + 1] = bins, longest
+    mask = inside.view(shape).to(x.device)
+    total = torch.where(mask, gathered, 0.0).sum(dim + 1)
+    lengths = (end - start).to(dtype=x.dtype, device=x.device)
+    return total / lengths.view(shape[: dim + 1] + [1] * (x.dim() - dim - 1))
 
 
 def adaptive_avg_pool2d(x: Tensor, output_size: int | tuple[int | None, int | None]) -> Tensor:
@@ -638,7 +722,10 @@ def adaptive_avg_pool2d(x: Tensor, output_size: int | tuple[int | None, int | No
     Output bin ``i`` of an axis of length ``H`` averages the positions
     ``floor(i H / out)`` to ``ceil((i + 1) H / out) - 1``, as ``F.adaptive_avg_pool2d`` does; the
     bins differ in size by at most one and overlap when ``H`` is not a multiple of ``out``.
-    Averaging a bin along each axis is a matrix product: ``A_H x A_W^T``.
+    The mean over a rectangle is the mean over its rows of the means over its columns, so the
+    bins are averaged one axis after the other. Each is a direct sum over the bin's positions
+    (a matrix of bin weights would be shorter, but its zeros times an ``inf`` or NaN elsewhere
+    give NaN): as in PyTorch, a non-finite value reaches only the bins that contain it.
 
     Args:
         x: input, shape ``(N, C, H, W)`` or ``(C, H, W)``; a floating dtype.
@@ -658,6 +745,5 @@ def adaptive_avg_pool2d(x: Tensor, output_size: int | tuple[int | None, int | No
     if isinstance(output_size, (tuple, list)) and len(output_size) == 2:
         output_size = tuple(n if v is None else v for v, n in zip(output_size, (h, w), strict=True))
     out_h, out_w = _pair(output_size, "output_size", fn, 1)
-    rows = _bin_matrix(h, out_h, x)  # (out_H, H)
-    cols = _bin_matrix(w, out_w, x)  # (out_W, W)
-    return rows @ x @ cols.T  # (..., out_H, out_W)
+    rows = _bin_mean(x, x.dim() - 1, out_w)  # (..., H, out_W)
+    return _bin_mean(rows, x.dim() - 2, out_h)  # (..., out_H, out_W)

@@ -15,9 +15,11 @@ Prefixes match whole name components: ``"features"`` matches ``"features.0.weigh
 The batch-norm caveat: ``requires_grad=False`` stops the gradient, not the running statistics. A
 batch-norm layer in training mode normalises with the batch's statistics and updates
 ``running_mean``/``running_var`` at every forward pass, frozen or not, so a "frozen" network
-still drifts. ``freeze(..., bn_eval=True)`` keeps the frozen batch-norm layers in evaluation mode
-(they then use, and keep, their running statistics), even when a training loop calls
-``model.train()``; :func:`unfreeze` undoes it.
+still drifts. ``freeze(..., bn_eval=True)`` replaces each frozen batch-norm layer by a
+:class:`FrozenBatchNorm`, which always normalises with the running statistics and never updates
+them, whatever ``model.train()`` says; printing the model shows it. :func:`unfreeze` puts the
+batch-norm layers back. (timm and torchvision freeze batch norm the same way, with their
+``FrozenBatchNorm2d``.)
 """
 
 from __future__ import annotations
@@ -34,11 +36,13 @@ import numpy as np
 import torch
 from torch import Tensor, nn
 
+from cnnutils._checks import _bool, _int, _module, _number, _positive_int, _str
 from cnnutils.data.datasets import ImageDataset
 from cnnutils.runtime import get_device
 
 __all__ = [
     "NORM_LAYERS",
+    "FrozenBatchNorm",
     "ProbeResult",
     "WeightsUnavailableError",
     "extract_features",
@@ -88,11 +92,6 @@ def _matches(name: str, prefix: str) -> bool:
     return prefix == "" or name == prefix or name.startswith(prefix + ".")
 
 
-def _check_module(model: Any, name: str) -> None:
-    if not isinstance(model, nn.Module):
-        raise TypeError(f"{name}: model must be a torch.nn.Module, got {type(model).__name__}")
-
-
 def _select(model: nn.Module, prefixes: list[str], name: str) -> list[tuple[str, nn.Parameter]]:
     params = list(model.named_parameters())
     for prefix in prefixes:
@@ -105,19 +104,83 @@ def _select(model: nn.Module, prefixes: list[str], name: str) -> list[tuple[str,
     return [(n, p) for n, p in params if any(_matches(n, prefix) for prefix in prefixes)]
 
 
-def _keep_eval(module: nn.Module, args: tuple[Any, ...]) -> None:
-    """Forward pre-hook: a frozen batch-norm layer stays in evaluation mode."""
-    module.training = False
+class FrozenBatchNorm(nn.Module):
+    """A batch-norm layer with fixed statistics: what :func:`freeze` puts in place of one.
+
+    It normalises with the running mean and variance of the layer it replaces and never
+    updates them, in training mode as in evaluation mode:
+    ``y = (x - running_mean) / sqrt(running_var + eps) * weight + bias``, what the original
+    layer computes in evaluation mode. It holds the original's own parameters and buffers (the
+    same tensors), so ``state_dict`` keys, optimiser references and parameter counts do not
+    change; any ``(N, C, ...)`` input works, as for ``BatchNorm1d``, ``2d`` and ``3d``.
+    :meth:`thaw` gives back the original layer. The same idea as ``FrozenBatchNorm2d`` in
+    torchvision (``torchvision.ops``) and timm, which build a new 4-D-only layer instead.
+
+    Args:
+        bn: the batch-norm layer to freeze; it must track running statistics.
+
+    Example:
+        >>> bn = nn.BatchNorm2d(3)
+        >>> frozen = FrozenBatchNorm(bn)
+        >>> frozen
+        FrozenBatchNorm(3, eps=1e-05, of BatchNorm2d)
+        >>> x = torch.randn(2, 3, 4, 4)
+        >>> torch.equal(frozen.train()(x), bn.eval()(x)), frozen.thaw() is bn
+        (True, True)
+    """
+
+    def __init__(self, bn: nn.modules.batchnorm._BatchNorm) -> None:
+        super().__init__()
+        fn = "FrozenBatchNorm"
+        if not isinstance(bn, nn.modules.batchnorm._BatchNorm):
+            raise TypeError(f"{fn}: bn must be a batch-norm layer, got {type(bn).__name__}")
+        if bn.running_mean is None:
+            raise ValueError(
+                f"{fn}: bn must track running statistics (track_running_stats=True), got {bn!r}"
+            )
+        self.num_features, self.eps = bn.num_features, bn.eps
+        self.__dict__["_original"] = bn  # not a submodule: its tensors are registered here
+        for name, param in bn._parameters.items():  # weight and bias, None without affine
+            self.register_parameter(name, param)
+        for name, buffer in bn._buffers.items():
+            self.register_buffer(name, buffer)
+
+    def forward(self, x: Tensor) -> Tensor:
+        return nn.functional.batch_norm(
+            x, self.running_mean, self.running_var, self.weight, self.bias, False, 0.0, self.eps
+        )
+
+    def thaw(self) -> nn.modules.batchnorm._BatchNorm:
+        """The original batch-norm layer, holding this layer's current tensors (moved or cast
+        with the model since it was frozen), in this layer's mode."""
+        bn = self.__dict__["_original"]
+        for name in list(bn._parameters):
+            bn._parameters[name] = self._parameters[name]
+        for name in list(bn._buffers):
+            bn._buffers[name] = self._buffers[name]
+        return bn.train(self.training)
+
+    def extra_repr(self) -> str:
+        kind = type(self.__dict__["_original"]).__name__
+        return f"{self.num_features}, eps={self.eps}, of {kind}"
 
 
-def _bn_modules(model: nn.Module, prefixes: list[str]) -> list[nn.Module]:
+def _bn_modules(model: nn.Module, prefixes: list[str]) -> list[str]:
+    """Names of the batch-norm layers under ``prefixes`` whose parameters are all frozen."""
     return [
-        m
+        n
         for n, m in model.named_modules()
         if isinstance(m, nn.modules.batchnorm._BatchNorm)
+        and m.track_running_stats
         and any(_matches(n, prefix) or prefix.startswith(n + ".") for prefix in prefixes)
         and not any(p.requires_grad for p in m.parameters())
     ]
+
+
+def _swap(model: nn.Module, name: str, new: nn.Module) -> None:
+    """Put ``new`` in place of the submodule called ``name``."""
+    parent, _, child = name.rpartition(".")
+    setattr(model.get_submodule(parent), child, new)
 
 
 def freeze(
@@ -128,46 +191,55 @@ def freeze(
     Args:
         model: any module; changed in place.
         prefixes: name prefixes (whole components, ``""`` for all), e.g. ``"features"``.
-        bn_eval: also keep the batch-norm layers that are now entirely frozen (and lie under a
-            prefix) in evaluation mode, so that they normalise with, and stop updating, their
-            running statistics, even after ``model.train()``. Without it, a frozen batch-norm
-            layer in training mode still changes its running statistics.
+        bn_eval: also freeze the statistics of the batch-norm layers that are now entirely
+            frozen (and lie under a prefix): each is replaced by a :class:`FrozenBatchNorm`,
+            which normalises with, and stops updating, its running statistics, even after
+            ``model.train()``. Without it, a frozen batch-norm layer in training mode still
+            changes its running statistics.
 
     Returns:
         the names of the parameters that were trainable and are now frozen, in model order.
 
     Raises:
+        TypeError: a model that is not a module, prefixes that are not strings, a non-bool
+            ``bn_eval``.
         ValueError: a prefix matches no parameter.
 
     Example:
         >>> net = nn.Sequential(nn.Linear(2, 2), nn.BatchNorm1d(2), nn.Linear(2, 1))
         >>> freeze(net, ["0", "1"], bn_eval=True)
         ['0.weight', '0.bias', '1.weight', '1.bias']
-        >>> bn = net.train()[1]
-        >>> bn(torch.randn(4, 2)).shape, bn.training, int(bn.num_batches_tracked)
-        (torch.Size([4, 2]), False, 0)
+        >>> net[1]
+        FrozenBatchNorm(2, eps=1e-05, of BatchNorm1d)
+        >>> net.train()[1](torch.randn(4, 2)).shape, int(net[1].num_batches_tracked)
+        (torch.Size([4, 2]), 0)
     """
     name = "freeze"
-    _check_module(model, name)
+    _module(model, "model", name)
     prefixes = _prefixes(prefixes, name)
+    bn_eval = _bool(bn_eval, "bn_eval", name)
     changed = []
     for n, p in _select(model, prefixes, name):
         if p.requires_grad:
             p.requires_grad_(False)
             changed.append(n)
     if bn_eval:
-        for module in _bn_modules(model, prefixes):
-            if _keep_eval not in module._forward_pre_hooks.values():
-                module.register_forward_pre_hook(_keep_eval)
-            module.eval()
+        names = _bn_modules(model, prefixes)
+        if names == [""]:
+            raise ValueError(
+                f"{name}: bn_eval=True replaces batch-norm layers inside a model, and the model "
+                "is one: wrap it, e.g. nn.Sequential(bn)"
+            )
+        for n in names:
+            _swap(model, n, FrozenBatchNorm(model.get_submodule(n)))
     return changed
 
 
 def unfreeze(model: nn.Module, prefixes: str | Iterable[str] = "") -> list[str]:
     """Train again the parameters whose names start with one of ``prefixes``.
 
-    Batch-norm layers under the prefixes that :func:`freeze` kept in evaluation mode follow the
-    model's mode again (they take the mode of ``model`` now).
+    The :class:`FrozenBatchNorm` layers that :func:`freeze` put under the prefixes become the
+    original batch-norm layers again, in the mode of ``model`` now.
 
     Args:
         model: any module.
@@ -185,19 +257,22 @@ def unfreeze(model: nn.Module, prefixes: str | Iterable[str] = "") -> list[str]:
         (['0.weight', '0.bias', '1.weight', '1.bias'], ['1.weight', '1.bias'])
     """
     name = "unfreeze"
-    _check_module(model, name)
+    _module(model, "model", name)
     prefixes = _prefixes(prefixes, name)
+    selected = _select(model, prefixes, name)
+    frozen = [
+        n
+        for n, m in model.named_modules()
+        if isinstance(m, FrozenBatchNorm)
+        and any(_matches(n, prefix) or prefix.startswith(n + ".") for prefix in prefixes)
+    ]
+    for n in frozen:
+        _swap(model, n, model.get_submodule(n).train(model.training).thaw())
     changed = []
-    for n, p in _select(model, prefixes, name):
+    for n, p in selected:
         if not p.requires_grad:
             p.requires_grad_(True)
             changed.append(n)
-    for n, module in model.named_modules():
-        if any(_matches(n, prefix) or prefix.startswith(n + ".") for prefix in prefixes):
-            hooks = module._forward_pre_hooks
-            for key in [k for k, hook in hooks.items() if hook is _keep_eval]:
-                del hooks[key]
-                module.train(model.training)
     return changed
 
 
@@ -213,7 +288,7 @@ def norm_only(model: nn.Module, *, head: str | None = None, bn_eval: bool = Fals
         head: the name of the output layer to train too (``""`` for none); ``None`` means
             :func:`find_head`.
         bn_eval: passed to :func:`freeze` (it concerns batch-norm layers whose parameters are all
-            frozen, so not the ones trained here).
+            frozen, so not the ones trained here, and those without affine parameters).
 
     Returns:
         the names of the trainable parameters, in model order.
@@ -226,11 +301,12 @@ def norm_only(model: nn.Module, *, head: str | None = None, bn_eval: bool = Fals
         ['1.weight', '1.bias', '3.weight', '3.bias']
     """
     name = "norm_only"
-    _check_module(model, name)
+    _module(model, "model", name)
     norms = [
         n
         for n, m in model.named_modules()
-        if isinstance(m, NORM_LAYERS) and any(True for _ in m.parameters(recurse=False))
+        if isinstance(m, (*NORM_LAYERS, FrozenBatchNorm))
+        and any(True for _ in m.parameters(recurse=False))
     ]
     if not norms:
         raise ValueError(
@@ -238,9 +314,10 @@ def norm_only(model: nn.Module, *, head: str | None = None, bn_eval: bool = Fals
             "(build it with batch normalisation, e.g. lenet5(variant='modern', batch_norm=True))"
         )
     if head is None:
-        head = find_head(model)
+        head = _find_head(model, name)
     elif not isinstance(head, str):
         raise TypeError(f"{name}: head must be a str or None, got {type(head).__name__}")
+    bn_eval = _bool(bn_eval, "bn_eval", name)
     freeze(model, "", bn_eval=bn_eval)
     unfreeze(model, norms + ([head] if head else []))
     return [n for n, p in model.named_parameters() if p.requires_grad]
@@ -270,12 +347,15 @@ def find_head(model: nn.Module) -> str:
         >>> find_head(nn.Sequential(nn.Linear(4, 3), nn.ReLU(), nn.Linear(3, 2)))
         '2'
     """
-    _check_module(model, "find_head")
+    return _find_head(model, "find_head")
+
+
+def _find_head(model: nn.Module, fn: str) -> str:
+    """:func:`find_head`, its errors naming ``fn``, the public function the user called."""
+    _module(model, "model", fn)
     linear = [n for n, m in model.named_modules() if isinstance(m, nn.Linear)]
     if not linear:
-        raise ValueError(
-            f"find_head: {type(model).__name__} has no nn.Linear layer to use as the head"
-        )
+        raise ValueError(f"{fn}: {type(model).__name__} has no nn.Linear layer to use as the head")
     return linear[-1]
 
 
@@ -299,12 +379,9 @@ def replace_head(model: nn.Module, num_classes: int, *, head: str | None = None)
         ('1', torch.Size([2, 3]))
     """
     name = "replace_head"
-    _check_module(model, name)
-    if isinstance(num_classes, bool) or not isinstance(num_classes, int):
-        raise TypeError(f"{name}: num_classes must be an int, got {type(num_classes).__name__}")
-    if num_classes < 1:
-        raise ValueError(f"{name}: num_classes must be positive, got {num_classes}")
-    head = find_head(model) if head is None else head
+    _module(model, "model", name)
+    num_classes = _positive_int(num_classes, "num_classes", name)
+    head = _find_head(model, name) if head is None else _str(head, "head", name)
     try:
         old = model.get_submodule(head)
     except AttributeError:
@@ -353,14 +430,11 @@ def param_groups(
         0.01
     """
     name = "param_groups"
-    _check_module(model, name)
+    _module(model, "model", name)
     if not isinstance(lrs, Mapping):
         raise TypeError(f"{name}: lrs must be a mapping {{prefix: lr}}, got {type(lrs).__name__}")
     for prefix, lr in [*lrs.items(), *([(None, default_lr)] if default_lr is not None else [])]:
-        if isinstance(lr, bool) or not isinstance(lr, int | float):
-            raise TypeError(f"{name}: the lr of {prefix!r} must be a number, got {lr!r}")
-        if lr < 0:
-            raise ValueError(f"{name}: the lr of {prefix!r} must be >= 0, got {lr}")
+        _number(lr, f"the lr of {prefix!r}", name, minimum=0.0)
     _select(model, _prefixes(list(lrs), name), name)  # every prefix matches something
     buckets: dict[str | None, list[nn.Parameter]] = {prefix: [] for prefix in lrs}
     buckets[None] = []
@@ -441,17 +515,22 @@ def extract_features(
     from torchvision.models.feature_extraction import create_feature_extractor
 
     name = "extract_features"
-    _check_module(model, name)
+    _module(model, "model", name)
     x = data.x if isinstance(data, ImageDataset) else data
-    if not isinstance(x, Tensor) or x.dim() != 4:
+    if not isinstance(x, Tensor):
         raise TypeError(
             f"{name}: data must be an ImageDataset or an (N, C, H, W) tensor, got "
             f"{type(data).__name__}"
         )
-    if not isinstance(layer, str):
-        raise TypeError(f"{name}: layer must be a str, got {type(layer).__name__}")
-    if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
-        raise ValueError(f"{name}: batch_size must be a positive int, got {batch_size!r}")
+    if x.dim() != 4:
+        raise ValueError(f"{name}: data must be (N, C, H, W) images, got shape {tuple(x.shape)}")
+    if len(x) == 0:
+        raise ValueError(
+            f"{name}: data must hold at least one image (the feature size comes from the "
+            f"layer's output), got shape {tuple(x.shape)}"
+        )
+    _str(layer, "layer", name)
+    batch_size = _positive_int(batch_size, "batch_size", name)
     device = get_device() if device is None else torch.device(device)
     was_training = model.training
     model.to(device)
@@ -536,6 +615,8 @@ def linear_probe(
     from sklearn.preprocessing import StandardScaler
 
     name = "linear_probe"
+    C = _number(C, "C", name, positive=True)
+    max_iter = _int(max_iter, "max_iter", name, minimum=1)
     xtr = _as_numpy(train_features, name, "train_features", 2)
     ytr = _as_numpy(train_y, name, "train_y", 1)
     xte = _as_numpy(test_features, name, "test_features", 2)
@@ -565,8 +646,7 @@ def linear_probe(
 def _weights_enum(name: str, fn: str):
     import torchvision
 
-    if not isinstance(name, str):
-        raise TypeError(f"{fn}: name must be a str, got {type(name).__name__}")
+    _str(name, "name", fn)
     models = torchvision.models.list_models(module=torchvision.models)
     if name not in models:
         raise ValueError(
@@ -641,8 +721,8 @@ def load_pretrained(
 
     fn = "load_pretrained"
     enum = _weights_enum(name, fn)
-    if not isinstance(weights, str):
-        raise TypeError(f"{fn}: weights must be a str, got {type(weights).__name__}")
+    _str(weights, "weights", fn)
+    progress = _bool(progress, "progress", fn)
     try:
         entry = enum[weights]
     except KeyError:

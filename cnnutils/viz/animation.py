@@ -6,7 +6,7 @@ a volume, which input rows and columns each position reads). :func:`animation_ht
 into HTML that plays offline.
 
 :func:`sliding_window_animation` returns a :class:`matplotlib.animation.FuncAnimation` of a
-cross-correlation (what ``torch.nn.functional.conv2d`` and :func:`cnnutils.conv.conv2d`
+cross-correlation (what ``torch.nn.functional.conv2d`` and :func:`cnnutils.ops.conv.conv2d`
 compute), one frame per output position. It builds its figure without ``pyplot``, so nothing is
 left for the inline backend to show a second time. :func:`animation_html` turns any animation
 into HTML that plays without a kernel and without a network; show it with
@@ -276,7 +276,7 @@ def sliding_window_animation(
     highlighted at the current position, the kernel, and the output, where each frame adds one
     value, in row-major order. The title of each frame gives the position and the value, the sum
     of the highlighted inputs times the kernel weights. The values drawn are those of
-    :func:`cnnutils.conv.conv2d` (float64): cross-correlation, padding per side, dilation 1 =
+    :func:`cnnutils.ops.conv.conv2d` (float64): cross-correlation, padding per side, dilation 1 =
     no gaps, output size ``(H + 2p - d (k - 1) - 1) // s + 1`` per axis.
 
     Args:
@@ -558,7 +558,7 @@ def volume_conv_animation(
     Each frame is :func:`volume_conv_frame` at the next output position (row-major), so the
     animation has ``H_out W_out`` frames. The figure is built without ``pyplot``: nothing
     extra is displayed in a notebook. Show it with
-    ``IPython.display.HTML(cnnutils.animation.animation_html(anim))`` (plays offline, no
+    ``IPython.display.HTML(cnnutils.animation_html(anim))`` (plays offline, no
     kernel); every frame is a PNG in that HTML, so keep the
     volume small (a few channels of at most about 9×9 and 16 frames).
 

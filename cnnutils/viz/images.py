@@ -125,13 +125,13 @@ def show_orientation_histograms(
     Each cell gets one line per bin through its centre, drawn **along the edge**, i.e.
     perpendicular to the bin's mean gradient orientation, with a length proportional to the
     bin's value: the 99th percentile of all values spans the cell, larger ones are clipped to
-    it. Angles follow :mod:`cnnutils.filters`: from ``x`` (right) towards ``y`` (down). With
+    it. Angles follow :mod:`cnnutils.ops.filters`: from ``x`` (right) towards ``y`` (down). With
     ``signed`` the bins ``b`` and ``b + bins / 2`` draw the same line: the glyph shows edges,
     not their polarity.
 
     Args:
         hist: histograms of shape ``(cells_y, cells_x, bins)``, as returned by
-            :func:`cnnutils.filters.orientation_histogram`.
+            :func:`cnnutils.ops.filters.orientation_histogram`.
         cell_size: side of a cell in pixels, to place the glyphs on the image.
         image: a grayscale image ``(H, W)`` drawn underneath, darkened; ``None`` for a plain
             black background.

@@ -66,10 +66,10 @@ def _recipes() -> dict[str, Callable[[torch.device], object]]:
     import torch.nn.functional as F
 
     import cnnutils
-    from cnnutils import conv, filters, pooling
-    from cnnutils.models.alexnet import split_grouped_conv
     from cnnutils.models.lenet5 import C3Connections, ScaledTanh
+    from cnnutils.ops import conv, filters, pooling
     from cnnutils.ops.locally_connected import LocallyConnected2d
+    from cnnutils.training.parallel import split_grouped_conv
 
     def x(d: torch.device, *shape: int) -> torch.Tensor:
         g = torch.Generator().manual_seed(0)
@@ -103,9 +103,12 @@ def _recipes() -> dict[str, Callable[[torch.device], object]]:
             )
         },
         "shift": lambda d: cnnutils.ops.equivariance.shift(x(d, 1, 1, 6, 6), 1, 2, mode="zeros"),
-        "local_response_norm": lambda d: cnnutils.local_response_norm(x(d, 2, 8, 5, 5)),
+        "local_response_norm": lambda d: cnnutils.local_response_norm(x(d, 2, 8, 5, 5), 5),
         "local_response_norm[intra]": lambda d: cnnutils.local_response_norm(
-            x(d, 2, 8, 5, 5), mode="intra"
+            x(d, 2, 8, 5, 5), 4, mode="intra"
+        ),
+        "local_response_norm[paper]": lambda d: cnnutils.local_response_norm(
+            x(d, 2, 8, 5, 5), 4, 1e-4, 0.75, 2.0, convention="paper"
         ),
         "LocallyConnected2d": lambda d: module_on(
             d, lambda: LocallyConnected2d(2, 3, 3, input_size=6), 2, 2, 6, 6

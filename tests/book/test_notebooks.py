@@ -116,8 +116,10 @@ def test_setup_cell_installs_from_the_configured_repository():
         "!{sys.executable} -m pip list --format=freeze --exclude cnnutils > " + constraints
     )
     # ... then cnnutils is installed with those versions as constraints: nothing is replaced
-    requirement = f'"cnnutils @ git+{url}@{branch}"'
-    assert install == f"%pip install --quiet --constraint {constraints} {requirement}"
+    name = nbtool.REQUIREMENT_NAME
+    assert f'    {name} = "cnnutils @ git+{url}@{branch}"\n' in source
+    assert install == f'%pip install --quiet --constraint {constraints} "{{{name}}}"'
+    assert max(map(len, source.splitlines())) <= 88, "the folded setup cell must fit the page"
     assert "torch" not in install.replace("cnnutils", ""), "the install must not name torch"
     # tests/test_colab_install.py runs these two commands against a Colab-like environment
 

@@ -19,8 +19,22 @@ Every page of the book (read from ``_toc.yml``, plus ``index.html``, ``genindex.
 9. render every saved ipywidgets view with the vendored widgets HTML manager (no CDN);
 10. on notebook pages, show the execution badge that ``tools/nbtool.py`` generates.
 
-Separate tests switch the theme to dark mode (no errors, a dark background) and run the Sphinx
-search offline.
+What a reader sees is checked page by page too, each check with its own list of offenders
+(every page is opened once for all of them; see "What a reader sees" below):
+
+- no ``assert`` in shown code (code folded behind a click, such as ``hide-input`` cells, is fine);
+- no code block, output or table wider than its column at 1280 px, and no page that scrolls
+  sideways on a 390 px phone screen;
+- no path of the build machine, traceback or network error in an output (an error may show in
+  a cell tagged ``raises-exception``, still without paths);
+- real alt text on every image (not missing, not a file name);
+- no serious or critical violation found by axe-core, which the test injects from
+  ``_build/axe`` (``make vendor``); the site never ships it.
+
+The notebook-side rules (asserts, outputs, alt text in cell metadata) also run on the notebooks'
+JSON without a browser. Separate tests switch the theme to dark mode (no errors, a dark
+background, no text below axe's contrast threshold), measure the contrast of the search field's
+placeholder and hints in both modes, and run the Sphinx search offline.
 
 A full-page screenshot of each page goes to ``_build/screenshots/`` before the assertions, so a
 person can look at what the browser saw, failing or not.
@@ -48,7 +62,24 @@ from playwright.sync_api import (
 )
 from playwright.sync_api import Error as PlaywrightError
 from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
-from sitekit import PageRecorder, is_local_url, serve
+from sitekit import (
+    RAISES_TAG,
+    PageRecorder,
+    alt_text_problem,
+    assert_lines,
+    blend,
+    contrast_ratio,
+    error_texts,
+    input_shown,
+    is_local_url,
+    layered_background,
+    machine_paths,
+    notebook_output_text,
+    output_problems,
+    parse_css_colour,
+    relative_luminance,
+    serve,
+)
 
 REPO = Path(__file__).resolve().parents[2]
 SITE_DIR = Path(os.environ.get("SITE_DIR", REPO / "_build" / "html")).resolve()
@@ -448,35 +479,117 @@ def test_exercises_on_the_site(path: str, site: Path, server_url: str, browser: 
     recorder.assert_clean()
 
 
-def _luminance(css_colour: str) -> float:
-    """Relative brightness 0..1 of an ``rgb(...)``/``rgba(...)`` CSS colour."""
-    r, g, b = (int(v) for v in re.findall(r"\d+", css_colour)[:3])
-    return (0.2126 * r + 0.7152 * g + 0.0722 * b) / 255
+def _switch_mode(page: Page, mode: str) -> None:
+    """Click the theme's colour-mode switch until the page is in ``mode``, then let the
+    colour transitions finish so that computed colours are the final ones."""
+    button = page.locator(".theme-switch-button").first
+    for _ in range(3):  # the switch cycles light -> dark -> auto
+        if page.get_attribute("html", "data-theme") == mode:
+            break
+        button.click()
+    assert page.get_attribute("html", "data-theme") == mode
+    page.wait_for_function(
+        "() => document.getAnimations()"
+        ".every(a => !(a instanceof CSSTransition) || a.playState !== 'running')"
+    )
 
 
 DARK_PAGES = ["book/intro.html", "notebooks/02_convolution.html", "notebooks/04_conv_layers.html"]
+_AXE_CONTRAST_JS = """
+async () => {
+  const options = {runOnly: ["color-contrast"], resultTypes: ["violations"]};
+  const result = await axe.run(document, options);
+  return result.violations.flatMap(v => v.nodes.map(n =>
+    `${n.target.join(" ")}: ${(n.failureSummary || "").split("\\n").slice(1, 2).join("").trim()}`));
+}
+"""
 
 
 @pytest.mark.parametrize("path", DARK_PAGES)
-def test_dark_mode(path: str, site: Path, server_url: str, browser: Browser) -> None:
-    """The theme switch turns the page dark with no console error; screenshot for a person."""
+def test_dark_mode(
+    path: str, site: Path, server_url: str, browser: Browser, axe_source: str
+) -> None:
+    """The theme switch turns the page dark with no console error, and axe-core finds no text
+    below its contrast threshold in dark mode; screenshot for a person."""
     page, recorder = _open(browser, server_url)
     try:
         page.goto(server_url + path, wait_until="networkidle")
         assert page.get_attribute("html", "data-theme") == "light"
-        button = page.locator(".theme-switch-button").first
-        for _ in range(3):  # the switch cycles light -> dark -> auto
-            if page.get_attribute("html", "data-theme") == "dark":
-                break
-            button.click()
-        assert page.get_attribute("html", "data-theme") == "dark"
+        _switch_mode(page, "dark")
         background = page.evaluate("getComputedStyle(document.body).backgroundColor")
-        assert _luminance(background) < 0.3, f"dark mode, yet the background is {background}"
+        luminance = relative_luminance(parse_css_colour(background))
+        assert luminance < 0.1, f"dark mode, yet the background is {background}"
         SCREENSHOT_DIR.mkdir(parents=True, exist_ok=True)
         page.screenshot(path=SCREENSHOT_DIR / ("dark__" + screenshot_path(path).name))
+        page.add_script_tag(content=axe_source)
+        low_contrast = page.evaluate(_AXE_CONTRAST_JS)
     finally:
         page.context.close()
     recorder.assert_clean()
+    fail_on(path, "text(s) with too little contrast in dark mode", low_contrast)
+
+
+SEARCH_PAGES = ["search.html", "book/intro.html"]
+MIN_CONTRAST = 4.5  # WCAG 2 AA for text of normal size
+
+# Every placeholder and piece of text in the search fields on screen, with its colour and the
+# background colours from it up to the root.
+_SEARCH_TEXT_JS = """
+() => {
+  const layers = el => {
+    const out = [];
+    for (let e = el; e; e = e.parentElement) out.push(getComputedStyle(e).backgroundColor);
+    return out;
+  };
+  const shown = el => el.getClientRects().length > 0
+                      && getComputedStyle(el).visibility !== "hidden";
+  const items = [];
+  for (const input of document.querySelectorAll('input[type="search"], input[name="q"]')) {
+    if (!shown(input)) continue;
+    items.push({what: `placeholder ${JSON.stringify(input.placeholder)}`,
+                colour: getComputedStyle(input, "::placeholder").color, layers: layers(input)});
+  }
+  const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
+  for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+    const el = node.parentElement;
+    if (!node.textContent.trim() || !el.closest(".search-button-field, form.bd-search")) continue;
+    if (!shown(el)) continue;
+    items.push({what: `text ${JSON.stringify(node.textContent.trim())}`,
+                colour: getComputedStyle(el).color, layers: layers(el)});
+  }
+  return items;
+}
+"""
+
+
+@pytest.mark.parametrize("mode", ["light", "dark"])
+@pytest.mark.parametrize("path", SEARCH_PAGES)
+def test_search_field_is_readable(
+    path: str, mode: str, site: Path, server_url: str, browser: Browser
+) -> None:
+    """The search placeholder and the field's hints reach 4.5:1 against the field, in both
+    colour modes (axe-core does not measure placeholders). Other pages open the search dialog."""
+    page, recorder = _open(browser, server_url)
+    try:
+        page.goto(server_url + path, wait_until="networkidle")
+        _switch_mode(page, mode)
+        if path != "search.html":
+            page.locator(".search-button-field:visible").first.click()
+            page.wait_for_selector("#pst-search-dialog[open] input", state="visible")
+            _switch_mode(page, mode)  # let the dialog's transitions finish too
+        items = page.evaluate(_SEARCH_TEXT_JS)
+        SCREENSHOT_DIR.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=SCREENSHOT_DIR / f"search__{mode}__{screenshot_path(path).name}")
+    finally:
+        page.context.close()
+    recorder.assert_clean()
+    assert any(i["what"].startswith("placeholder") for i in items), "no search field on screen"
+    offenders = []
+    for item in items:
+        ratio = contrast_ratio(parse_css_colour(item["colour"]), layered_background(item["layers"]))
+        if ratio < MIN_CONTRAST:
+            offenders.append(f"{item['what']} in {item['colour']}: contrast {ratio:.2f}:1")
+    fail_on(path, f"search field text(s) below {MIN_CONTRAST}:1 in {mode} mode", offenders)
 
 
 @pytest.mark.parametrize(
@@ -572,3 +685,540 @@ def test_url_guard_and_toc_discovery(tmp_path: Path) -> None:
 def test_some_page_shows_saved_widgets() -> None:
     """The offline widgets check above must have something to check."""
     assert sum(expected_widget_views(p) for p in site_pages()) >= 1
+
+
+# --------------------------------------------------------------------------------------------
+# What a reader sees (issue-free pages): the notebooks' sources, checked without a browser
+# --------------------------------------------------------------------------------------------
+#
+# A cell is named by its index in the notebook's ``cells`` list (0-based, markdown cells
+# included, as ``nbformat`` numbers them) and its first line, so a chapter's author finds it.
+
+NOTEBOOK_PAGES = [p for p in site_pages() if is_notebook(p)]
+IMAGE_MIME_TYPES = ("image/png", "image/jpeg", "image/gif", "image/svg+xml")
+
+
+def notebook_cells(page: str) -> list[dict[str, Any]]:
+    source = (REPO / page).with_suffix(".ipynb")
+    return json.loads(source.read_text(encoding="utf-8"))["cells"]
+
+
+def _source(cell: dict[str, Any]) -> str:
+    source = cell.get("source", "")
+    return "".join(source) if isinstance(source, list) else source
+
+
+def _tags(cell: dict[str, Any]) -> list[str]:
+    return cell.get("metadata", {}).get("tags", [])
+
+
+def first_line(text: str, width: int = 70) -> str:
+    line = next((s.strip() for s in text.splitlines() if s.strip()), "")
+    return line if len(line) <= width else line[: width - 1] + "…"
+
+
+def cell_label(index: int, cell: dict[str, Any]) -> str:
+    return f"cell {index} ({first_line(_source(cell))!r})"
+
+
+def shown_asserts(cells: list[dict[str, Any]]) -> list[str]:
+    """Code cells whose source the site shows and that contain ``assert`` statements."""
+    problems = []
+    for i, cell in enumerate(cells):
+        if cell["cell_type"] != "code" or not input_shown(_tags(cell)):
+            continue
+        lines = assert_lines(_source(cell))
+        if lines:
+            shown = "; ".join(first_line(line, 60) for line in lines[:3])
+            more = f" (+{len(lines) - 3} more)" if len(lines) > 3 else ""
+            problems.append(f"{cell_label(i, cell)}: {len(lines)} assert(s): {shown}{more}")
+    return problems
+
+
+def _output_shown(cell: dict[str, Any]) -> bool:
+    return not {"remove-output", "remove-cell"} & set(_tags(cell))
+
+
+def machine_outputs(cells: list[dict[str, Any]]) -> list[str]:
+    """Outputs the site shows that carry a machine path, a traceback or a network error."""
+    problems = []
+    for i, cell in enumerate(cells):
+        if cell["cell_type"] != "code" or not _output_shown(cell):
+            continue
+        raises = RAISES_TAG in _tags(cell)
+        for output in cell.get("outputs", []):
+            found = output_problems(notebook_output_text(output), raises=raises)
+            if output.get("output_type") == "error" and not raises:
+                found.insert(0, f"error output {output.get('ename')} (not tagged {RAISES_TAG})")
+            problems += [f"{cell_label(i, cell)}: {p}" for p in found]
+    return problems
+
+
+def image_alt_text(cell: dict[str, Any]) -> str | None:
+    """The alt text myst-nb gives the cell's image outputs: ``metadata.mystnb.image.alt``."""
+    alt = cell.get("metadata", {}).get("mystnb", {}).get("image", {}).get("alt")
+    return None if alt is None else str(alt)
+
+
+def figures_without_alt(cells: list[dict[str, Any]]) -> list[str]:
+    """Code cells with image outputs on the site but no alt text in their metadata."""
+    problems = []
+    for i, cell in enumerate(cells):
+        if cell["cell_type"] != "code" or not _output_shown(cell):
+            continue
+        images = sum(
+            any(m in output.get("data", {}) for m in IMAGE_MIME_TYPES)
+            for output in cell.get("outputs", [])
+        )
+        problem = alt_text_problem(image_alt_text(cell))
+        if images and problem:
+            problems.append(f"{cell_label(i, cell)}: {images} image(s), {problem}")
+    return problems
+
+
+def offender_report(page: str, check: str, offenders: list[str]) -> str:
+    lines = "\n".join(f"  - {o}" for o in offenders)
+    return f"{page}: {len(offenders)} {check}:\n{lines}"
+
+
+def fail_on(page: str, check: str, offenders: list[str]) -> None:
+    """Fail with the page's list of offenders, one per line (no assertion rewriting noise)."""
+    if offenders:
+        pytest.fail(offender_report(page, check, offenders), pytrace=False)
+
+
+@pytest.mark.parametrize("path", NOTEBOOK_PAGES)
+def test_notebook_shows_no_assert(path: str) -> None:
+    """Assertions back the prose from cells the site hides (hide-input, remove-input)."""
+    offenders = shown_asserts(notebook_cells(path))
+    fail_on(path, "shown cell(s) with assert", offenders)
+
+
+@pytest.mark.parametrize("path", NOTEBOOK_PAGES)
+def test_notebook_outputs_carry_no_machine_detail(path: str) -> None:
+    """No build machine's path, traceback or network error in a shown output."""
+    offenders = machine_outputs(notebook_cells(path))
+    fail_on(path, "output problem(s) in the notebook", offenders)
+
+
+@pytest.mark.parametrize("path", NOTEBOOK_PAGES)
+def test_notebook_figures_have_alt_text(path: str) -> None:
+    """Every cell that draws a figure says in words what it shows (README: Adding a chapter)."""
+    offenders = figures_without_alt(notebook_cells(path))
+    fail_on(path, "figure cell(s) without alt text", offenders)
+
+
+# --------------------------------------------------------------------------------------------
+# What a reader sees, measured in the browser on every page
+# --------------------------------------------------------------------------------------------
+
+AXE_JS = Path(os.environ.get("AXE_JS", REPO / "_build" / "axe" / "axe.min.js"))
+AXE_IMPACTS = ("serious", "critical")  # what fails; minor and moderate findings do not
+NARROW_VIEWPORT = {"width": 390, "height": 844}  # a phone held upright
+OVERFLOW_TOLERANCE_PX = 1  # sub-pixel rounding
+
+# Lists what a reader sees: shown code with `assert` (folded code does not count); then, with
+# everything a click opens opened (folded inputs, dropdowns), code blocks and outputs wider than
+# their column, every image with its alt text, every output's text.
+_READER_JS = """
+(tolerance) => {
+  const article = document.querySelector("article.bd-article") || document.body;
+  const firstLine = text => (text.split("\\n").find(l => l.trim()) || "").trim();
+  const cellOf = el => {
+    const cell = el.closest("div.cell");
+    const pre = cell && cell.querySelector(".cell_input pre");
+    return {cell: pre ? firstLine(pre.textContent) : null, source: pre ? pre.textContent : null,
+            tags: cell ? Array.from(cell.classList).filter(c => c.startsWith("tag_"))
+                                                   .map(c => c.slice(4)) : []};
+  };
+  // Shown code: not an output, and not folded away until a click (hide-input cells, closed
+  // <details> such as dropdowns, toggled admonitions).
+  const folded = ".cell_output, div.cell.tag_hide-input, div.cell.tag_remove-input, "
+                 + "details:not([open]), .toggle-hidden, .admonition.dropdown";
+  const asserts = [];
+  for (const pre of article.querySelectorAll("div.highlight pre")) {
+    if (pre.closest(folded)) continue;
+    const count = Array.from(pre.querySelectorAll("span.k"))
+      .filter(s => s.textContent === "assert").length;
+    if (count === 0) continue;
+    const lines = pre.textContent.split("\\n").filter(l => /^\\s*assert\\b/.test(l))
+      .map(l => l.trim());
+    asserts.push({...cellOf(pre), count, lines, block: firstLine(pre.textContent)});
+  }
+  // Everything below is measured with everything open: a reader can open it.
+  for (const d of document.querySelectorAll("details")) d.open = true;
+  for (const e of document.querySelectorAll(".toggle-hidden")) e.classList.remove("toggle-hidden");
+  const overflows = [];
+  const wide = el => el.clientWidth > 0 && el.scrollWidth > el.clientWidth + tolerance;
+  const blocks = article.querySelectorAll("pre, div.cell_output > *, div.cell_input, table");
+  for (const el of blocks) {
+    if (!wide(el)) continue;
+    if (Array.from(el.querySelectorAll("pre, table")).some(wide)) continue;  // innermost only
+    const text = el.tagName === "PRE" ? el.textContent : "";
+    const longest = text.split("\\n").reduce((a, b) => (b.length > a.length ? b : a), "");
+    const inOutput = el.closest(".cell_output") !== null;
+    const kind = el.tagName === "PRE" ? (inOutput ? "output text" : "code")
+      : el.tagName === "TABLE" ? "table"
+      : inOutput ? `output (${el.className || el.tagName.toLowerCase()})` : "code cell";
+    overflows.push({...cellOf(el), kind, by: el.scrollWidth - el.clientWidth,
+                    width: el.clientWidth,
+                    longest: longest.trimEnd(), block: firstLine(text)});
+  }
+  const images = Array.from(document.images).map(img => ({
+    ...cellOf(img), src: img.getAttribute("src") || "", alt: img.getAttribute("alt"),
+    label: img.getAttribute("aria-label") || img.getAttribute("title"), id: img.id || ""}));
+  const outputs = Array.from(article.querySelectorAll("div.cell_output"))
+    .map(out => ({...cellOf(out), text: out.innerText}));
+  const doc = document.documentElement;
+  return {asserts, overflows, images, outputs,
+          page_overflow: doc.scrollWidth - doc.clientWidth};
+}
+"""
+
+# At a phone's width code blocks scroll inside themselves; the page itself must not scroll
+# sideways. Lists the outermost elements of the article that stick out, unless clipped.
+_NARROW_JS = """
+(tolerance) => {
+  const doc = document.documentElement;
+  const overflow = doc.scrollWidth - doc.clientWidth;
+  if (overflow <= tolerance) return {overflow, wide: []};
+  const limit = doc.clientWidth + tolerance;
+  const clipped = el => {
+    for (let e = el.parentElement; e && e !== doc; e = e.parentElement)
+      if (getComputedStyle(e).overflowX !== "visible") return true;
+    return false;
+  };
+  const sticksOut = el => el.getBoundingClientRect().right > limit && !clipped(el);
+  const article = document.querySelector("article.bd-article") || document.body;
+  const wide = Array.from(article.querySelectorAll("*"))
+    .filter(el => sticksOut(el) && !(el.parentElement && sticksOut(el.parentElement)))
+    .slice(0, 10)
+    .map(el => {
+      const cell = el.closest("div.cell");
+      const pre = cell && cell.querySelector(".cell_input pre");
+      return {cell: pre ? (pre.textContent.split("\\n").find(l => l.trim()) || "").trim() : null,
+              element: el.tagName.toLowerCase() + (el.className && typeof el.className === "string"
+                ? "." + el.className.trim().split(/\\s+/).join(".") : ""),
+              right: Math.round(el.getBoundingClientRect().right)};
+    });
+  return {overflow, wide};
+}
+"""
+
+_AXE_RUN_JS = """
+async (impacts) => {
+  const result = await axe.run(document, {resultTypes: ["violations"]});
+  return result.violations.filter(v => impacts.includes(v.impact)).map(v => ({
+    id: v.id, impact: v.impact, help: v.help,
+    nodes: v.nodes.map(n => ({target: n.target.join(" "),
+                              summary: (n.failureSummary || "").split("\\n").slice(1, 2).join("")
+                                                                .trim()})),
+  }));
+}
+"""
+
+
+class ReaderView:
+    """What one page shows a reader, measured once and shared by the checks below."""
+
+    def __init__(self, path: str, measured: dict[str, Any], axe: list[dict[str, Any]]) -> None:
+        self.path = path
+        self.measured = measured
+        self.axe = axe
+        self.narrow: dict[str, Any] = {"overflow": 0, "wide": []}
+        self.browser_problems: list[str] = []
+        self._cells = notebook_cells(path) if is_notebook(path) else []
+
+    def where(self, item: dict[str, Any]) -> str:
+        """The cell an element belongs to, as the notebook numbers it when that is unambiguous."""
+        line = item.get("cell")
+        if line is None:
+            block = item.get("block")
+            return f"block {first_line(block)!r}" if block else "outside any cell"
+        code = [(i, cell) for i, cell in enumerate(self._cells) if cell["cell_type"] == "code"]
+        source = (item.get("source") or "").strip()
+        matches = [i for i, cell in code if _source(cell).strip() == source]
+        if len(matches) != 1:  # the rendered text differs (say, a tab): fall back to line one
+            matches = [i for i, cell in code if first_line(_source(cell), 10**6) == line]
+        name = first_line(line)
+        return f"cell {matches[0]} ({name!r})" if len(matches) == 1 else f"cell {name!r}"
+
+
+def _measure(browser: Browser, server_url: str, path: str, axe_source: str) -> ReaderView:
+    page, recorder = _open(browser, server_url)
+    measured: dict[str, Any] = {}
+    axe: list[dict[str, Any]] = []
+    narrow: dict[str, Any] | None = None
+    problems: list[str] = []
+    try:
+        page.goto(server_url + path, wait_until="networkidle")
+        page.evaluate(_WAIT_FOR_IMAGES_JS)
+        if _has_math(SITE_DIR, path):
+            _math_problems(page)  # waits until MathJax has typeset, so widths are final
+        measured = page.evaluate(_READER_JS, OVERFLOW_TOLERANCE_PX)
+        page.add_script_tag(content=axe_source)
+        axe = page.evaluate(_AXE_RUN_JS, list(AXE_IMPACTS))
+        page.set_viewport_size(NARROW_VIEWPORT)
+        page.wait_for_function(
+            "w => document.documentElement.clientWidth <= w", arg=NARROW_VIEWPORT["width"]
+        )
+        narrow = page.evaluate(_NARROW_JS, OVERFLOW_TOLERANCE_PX)
+    except PlaywrightError as exc:
+        problems.append(f"browser: {exc}".splitlines()[0])
+    finally:
+        page.context.close()
+    view = ReaderView(path, measured, axe)
+    if narrow is not None:
+        view.narrow = narrow
+    view.browser_problems = problems + recorder.problems()
+    return view
+
+
+@pytest.fixture(scope="module")
+def axe_source() -> str:
+    if not AXE_JS.is_file():
+        pytest.fail(f"no axe-core at {AXE_JS}: run make vendor (make book does)")
+    return AXE_JS.read_text(encoding="utf-8")
+
+
+@pytest.fixture(scope="module")
+def reader_views(site: Path, server_url: str, browser: Browser, axe_source: str) -> Iterator[Any]:
+    """``reader_views(path)``: each page opened once, however many checks read it."""
+    cache: dict[str, ReaderView] = {}
+
+    def view(path: str) -> ReaderView:
+        if path not in cache:
+            cache[path] = _measure(browser, server_url, path, axe_source)
+            assert not cache[path].browser_problems, cache[path].browser_problems
+        return cache[path]
+
+    yield view
+
+
+READER_PAGES = [p for p in site_pages() if p != "index.html"]  # index.html only redirects
+
+
+@pytest.mark.parametrize("path", READER_PAGES)
+def test_shown_code_has_no_assert(path: str, reader_views: Any) -> None:
+    view = reader_views(path)
+    offenders = [
+        f"{view.where(a)}: {a['count']} assert(s): {'; '.join(a['lines'][:3]) or a['block']}"
+        for a in view.measured["asserts"]
+    ]
+    fail_on(path, "shown code block(s) with assert", offenders)
+
+
+@pytest.mark.parametrize("path", READER_PAGES)
+def test_code_and_outputs_fit_their_column(path: str, reader_views: Any) -> None:
+    """``scrollWidth`` against ``clientWidth`` of every code block, output and table."""
+    view = reader_views(path)
+    offenders = []
+    for o in view.measured["overflows"]:
+        what = o["kind"]
+        longest = o["longest"].strip()
+        line = f", longest line {len(o['longest'])} chars: {first_line(longest, 50)!r}"
+        line = line if longest else ""
+        offenders.append(
+            f"{view.where(o)}: {what} {o['by']} px wider than its {o['width']} px column{line}"
+        )
+    if view.measured["page_overflow"] > OVERFLOW_TOLERANCE_PX:
+        offenders.append(f"the page scrolls sideways by {view.measured['page_overflow']} px")
+    fail_on(path, f"overflow(s) at {VIEWPORT['width']} px", offenders)
+
+
+@pytest.mark.parametrize("path", READER_PAGES)
+def test_pages_fit_a_phone_screen(path: str, reader_views: Any) -> None:
+    """At 390 px, code blocks and outputs may scroll inside themselves; the page may not."""
+    view = reader_views(path)
+    overflow = view.narrow["overflow"]
+    offenders = [
+        f"{view.where(w)}: <{w['element']}> reaches {w['right']} px" for w in view.narrow["wide"]
+    ]
+    if overflow > OVERFLOW_TOLERANCE_PX:
+        offenders.insert(0, f"the page scrolls sideways by {overflow} px")
+    fail_on(path, f"overflow(s) at {NARROW_VIEWPORT['width']} px", offenders)
+
+
+@pytest.mark.parametrize("path", READER_PAGES)
+def test_outputs_show_no_machine_detail(path: str, reader_views: Any) -> None:
+    """The rendered outputs, as a reader reads them: no path, no traceback, no network error."""
+    view = reader_views(path)
+    offenders = [
+        f"{view.where(out)}: {problem}"
+        for out in view.measured["outputs"]
+        for problem in output_problems(out["text"], raises=RAISES_TAG in out["tags"])
+    ]
+    fail_on(path, "output problem(s) on the page", offenders)
+
+
+@pytest.mark.parametrize("path", READER_PAGES)
+def test_images_have_alt_text(path: str, reader_views: Any) -> None:
+    view = reader_views(path)
+    offenders = []
+    for img in view.measured["images"]:
+        problem = alt_text_problem(img["alt"], img["src"], label=img["label"])
+        if problem:
+            name = img["id"] or img["src"].rsplit("/", 1)[-1][:16]
+            offenders.append(f"{view.where(img)}: image {name}: {problem}")
+    fail_on(path, "image(s) without alt text", offenders)
+
+
+@pytest.mark.parametrize("path", READER_PAGES)
+def test_axe_finds_no_serious_violation(path: str, reader_views: Any) -> None:
+    """axe-core (vendored from npm, injected here only): no serious or critical violation."""
+    view = reader_views(path)
+    offenders = []
+    for v in view.axe:
+        targets = "; ".join(
+            f"{n['target']}" + (f" ({n['summary']})" if n["summary"] else "")
+            for n in v["nodes"][:5]
+        )
+        more = f" (+{len(v['nodes']) - 5} more)" if len(v["nodes"]) > 5 else ""
+        offenders.append(
+            f"{v['impact']} {v['id']}: {v['help']}; {len(v['nodes'])} element(s): {targets}{more}"
+        )
+    fail_on(path, "axe violation(s)", offenders)
+
+
+def test_assert_detection() -> None:
+    shown = "x = 1\nassert x == 1, 'one'\n"
+    nested = "def f(x):\n    assert x > 0\n    return x\n"
+    magic = "%pip install cnnutils\n!ls\nassert True\n"
+    assert assert_lines(shown) == ["assert x == 1, 'one'"]
+    assert assert_lines(nested) == ["assert x > 0"]
+    assert assert_lines(magic) == ["assert True"]
+    assert assert_lines("print('assert is a keyword')  # assert nothing\n") == []
+    assert assert_lines("check(x)\n") == []
+    assert assert_lines("assert (\n  1\n") == ["assert ("]  # does not parse: line fallback
+    assert input_shown([]) and input_shown(["nbval-ignore-output", "erratum"])
+    assert not input_shown(["hide-input"]) and not input_shown(["remove-cell"])
+
+    cells = [
+        {"cell_type": "markdown", "source": "assert in prose", "metadata": {}},
+        {"cell_type": "code", "source": ["y = 2\n", "assert y\n"], "metadata": {}},
+        {"cell_type": "code", "source": "assert y", "metadata": {"tags": ["hide-input"]}},
+        {"cell_type": "code", "source": "z = y", "metadata": {}},
+    ]
+    assert shown_asserts(cells) == ["cell 1 ('y = 2'): 1 assert(s): assert y"]
+
+
+def test_machine_paths_and_errors() -> None:
+    leaks = {
+        "saved to /root/.cache/torch/hub/checkpoints/alexnet.pth": "/root/",
+        "File /home/ana/venv/lib/python3.11/site-packages/torch/nn.py:12": "/home/",
+        "/tmp/ipykernel_4242/123.py:3: UserWarning": "/tmp/",
+        "C:\\Users\\ana\\cnn\\data.npz": "C:\\",
+        "weights in ~/.cache/torch": "~/",
+        "File ~/.venv/lib/python3.12/site-packages/torch/functional.py:9": "site-packages",
+        "/usr/local/lib/python3.11/dist-packages/cnnutils/conv.py": "/usr/local/lib",
+    }
+    for text, part in leaks.items():
+        found = machine_paths(text)
+        assert found and any(part in f for f in found), (text, found)
+    for clean in [
+        "https://download.pytorch.org/models/alexnet-owt-7be5be79.pth",
+        "input/output 3/4 of the pixels, 10 / 2 = 5",
+        "torch.Size([1, 6, 28, 28])",
+    ]:
+        assert machine_paths(clean) == [], clean
+
+    for text in [
+        "Traceback (most recent call last):\n  File ...",
+        "weights not available (URLError)",
+        "<urlopen error [Errno -3] Temporary failure in name resolution>",
+        "-" * 75 + "\nValueError                  Traceback\nCell In[3], line 1",
+    ]:
+        assert error_texts(text), text
+    assert error_texts("✓ Exercise 02.1 solved; the error shrinks by 10×") == []
+    short = "ValueError: kernel larger than the padded input"
+    assert output_problems(short) == []
+    trace = "Traceback (most recent call last):\n  File /home/u/x.py\nValueError: bad"
+    assert len(output_problems(trace)) == 2
+    assert output_problems(trace, raises=True) == ["machine path '/home/u/x.py'"]
+
+
+def test_output_texts_of_a_notebook() -> None:
+    stream = {"output_type": "stream", "name": "stdout", "text": ["a\n", "b\n"]}
+    error = {
+        "output_type": "error",
+        "ename": "URLError",
+        "evalue": "no network",
+        "traceback": ["\x1b[0;31mURLError\x1b[0m: no network"],
+    }
+    data = {"output_type": "execute_result", "data": {"text/plain": "'/root/x'"}}
+    assert notebook_output_text(stream) == "a\nb\n"
+    assert "\x1b" not in notebook_output_text(error)
+    assert "URLError: no network" in notebook_output_text(error)
+    assert "/root/x" in notebook_output_text(data)
+
+    cells = [
+        {"cell_type": "code", "source": "print(1)", "metadata": {}, "outputs": [stream]},
+        {"cell_type": "code", "source": "fetch()", "metadata": {}, "outputs": [error]},
+        {"cell_type": "code", "source": "p", "metadata": {}, "outputs": [data]},
+        {
+            "cell_type": "code",
+            "source": "fetch()",
+            "metadata": {"tags": ["raises-exception"]},
+            "outputs": [error],
+        },
+        {
+            "cell_type": "code",
+            "source": "p",
+            "metadata": {"tags": ["remove-output"]},
+            "outputs": [data],
+        },
+    ]
+    problems = machine_outputs(cells)
+    assert [p.split(":")[0] for p in problems] == ["cell 1 ('fetch()')"] * 3 + ["cell 2 ('p')"]
+    assert "error output URLError" in problems[0]
+
+
+def test_alt_text_rules() -> None:
+    src = "../_images/3f2a9c.png"
+    assert alt_text_problem("Loss falls from 2.3 to 0.1 over 20 epochs", src) is None
+    assert alt_text_problem(None, src) == "no alt attribute"
+    assert alt_text_problem("  ", src) == "empty alt text"
+    assert "file name" in alt_text_problem(src, src)
+    assert "file name" in alt_text_problem("figure_1.PNG", src)
+    assert alt_text_problem(None, src, label="The convolution explorer's output") is None
+    assert alt_text_problem(None, src, label="plot.png") == "no alt attribute"
+    assert alt_text_problem(src, src, label="a title does not rescue a file-name alt")
+
+    png = {"output_type": "display_data", "data": {"image/png": "iVBO", "text/plain": "<Fig>"}}
+    described = {"mystnb": {"image": {"alt": "Six 5×5 filters, edge-like"}}}
+    cells = [
+        {"cell_type": "code", "source": "plot()", "metadata": {}, "outputs": [png, png]},
+        {"cell_type": "code", "source": "plot()", "metadata": described, "outputs": [png]},
+        {"cell_type": "code", "source": "print(1)", "metadata": {}, "outputs": []},
+        {
+            "cell_type": "code",
+            "source": "x",
+            "metadata": {"tags": ["remove-cell"]},
+            "outputs": [png],
+        },
+    ]
+    assert figures_without_alt(cells) == ["cell 0 ('plot()'): 2 image(s), no alt attribute"]
+    assert image_alt_text(cells[1]) == "Six 5×5 filters, edge-like"
+
+
+def test_contrast_arithmetic() -> None:
+    black, white = parse_css_colour("rgb(0, 0, 0)"), parse_css_colour("#fff")
+    assert contrast_ratio(black, white) == pytest.approx(21.0)
+    assert contrast_ratio(white, white) == pytest.approx(1.0)
+    # WCAG's own examples: #767676 is the lightest grey that passes AA on white, #777 fails.
+    assert contrast_ratio(parse_css_colour("#767676"), white) == pytest.approx(4.54, abs=0.01)
+    assert contrast_ratio(parse_css_colour("#777777"), white) < 4.5
+    assert parse_css_colour("rgba(10, 20, 30, 0.5)") == (10.0, 20.0, 30.0, 0.5)
+    assert parse_css_colour("rgb(10 20 30 / 50%)") == (10.0, 20.0, 30.0, 0.5)
+    half_black = parse_css_colour("rgba(0, 0, 0, 0.5)")
+    assert blend(half_black, white)[:3] == pytest.approx((127.5, 127.5, 127.5))
+    # A transparent element over a dark body over the white canvas: the body's colour shows.
+    dark = layered_background(["rgba(0, 0, 0, 0)", "rgb(18, 18, 18)", "rgba(0, 0, 0, 0)"])
+    assert dark == (18.0, 18.0, 18.0, 1.0)
+    assert layered_background(["rgba(0, 0, 0, 0)"]) == (255.0, 255.0, 255.0, 1.0)
+    assert relative_luminance(dark) < 0.01
+    # The theme's dark-mode muted text on its dark background passes; its border colour fails.
+    muted, border = parse_css_colour("rgb(156, 164, 175)"), parse_css_colour("rgb(72, 86, 107)")
+    assert contrast_ratio(muted, dark) > 4.5 > contrast_ratio(border, dark)
+    with pytest.raises(ValueError, match="not a colour"):
+        parse_css_colour("oklch(0.7 0.1 200)")

@@ -12,6 +12,7 @@ says what it would install; nothing is installed.
 
 from __future__ import annotations
 
+import ast
 import json
 import os
 import re
@@ -157,6 +158,9 @@ class ColabLike:
         lines = [line.strip() for line in nbtool.setup_cell_source().splitlines()]
         (freeze,) = [line for line in lines if line.startswith("!{sys.executable} -m pip ")]
         (install,) = [line for line in lines if line.startswith("%pip install ")]
+        (assign,) = [line for line in lines if line.startswith(f"{nbtool.REQUIREMENT_NAME} = ")]
+        requirement = ast.literal_eval(assign.split(" = ", 1)[1])
+        install = install.replace("{" + nbtool.REQUIREMENT_NAME + "}", requirement)
         freeze_args, target = freeze.removeprefix("!{sys.executable} -m pip ").split(" > ")
         return shlex.split(freeze_args), target, shlex.split(install.removeprefix("%pip "))
 

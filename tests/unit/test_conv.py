@@ -13,6 +13,7 @@ from torch import nn
 from torch.testing import assert_close
 
 from cnnutils.geometry import ReceptiveField, conv_output_size, receptive_field
+from cnnutils.ops import conv as conv_module
 from cnnutils.ops.conv import conv2d, convolve2d, correlate2d
 
 METHODS = ["naive", "unfold", "fft"]
@@ -91,21 +92,24 @@ def test_conv2d_matches_torch(case, method):
 
 @pytest.mark.filterwarnings("ignore:Using padding='same' with even kernel:UserWarning")
 @pytest.mark.parametrize("case", GEOMETRIES.values(), ids=GEOMETRIES.keys())
-@pytest.mark.parametrize("transposed_gemm", [False, True], ids=["direct GEMM", "transposed GEMM"])
-def test_unfold_paths_match_torch(case, transposed_gemm, monkeypatch):
-    """unfold builds its columns one way for inference and another when x needs a gradient, and
-    multiplies directly or transposed depending on size: every combination equals F.conv2d."""
-    monkeypatch.setattr(
-        "cnnutils.ops.conv._TRANSPOSED_GEMM_MIN_MACS", 0 if transposed_gemm else 2**62
-    )
+def test_unfold_paths_match_torch(case):
+    """unfold runs one way for inference and through its own backward pass when an input needs
+    a gradient: both equal F.conv2d, and so do the gradients."""
     x_shape, w_shape, kwargs, with_bias = case
     x, weight = randn(*x_shape, seed=1), randn(*w_shape, seed=2)
     bias = randn(w_shape[0], seed=3) if with_bias else None
     expected = F.conv2d(x, weight, bias, **kwargs)
-    for inputs in (x, x.clone().requires_grad_()):
-        ours = conv2d(inputs, weight, bias, **kwargs, method="unfold")
-        assert ours.is_contiguous()
-        assert_close(ours.detach(), expected)
+    assert_close(conv2d(x, weight, bias, **kwargs, method="unfold"), expected)
+    grad_out = randn(*expected.shape, seed=4)
+    grads = []
+    for fn in (lambda *a: conv2d(*a, **kwargs, method="unfold"), lambda *a: F.conv2d(*a, **kwargs)):
+        leaves = [t.clone().requires_grad_() for t in (x, weight, bias) if t is not None]
+        out = fn(*leaves) if with_bias else fn(*leaves, None)
+        assert out.is_contiguous()
+        out.backward(grad_out)
+        grads.append([out.detach()] + [t.grad for t in leaves])
+    for ours, theirs in zip(*grads, strict=True):
+        assert_close(ours, theirs)
 
 
 @pytest.mark.parametrize("method", METHODS)
@@ -167,6 +171,16 @@ def test_conv2d_gradcheck(case, method):
     )
 
 
+def test_unfold_second_derivatives():
+    """unfold's written-out backward pass is made of differentiable operations: gradgradcheck."""
+    kwargs = {"stride": (2, 1), "padding": (1, 2), "dilation": (1, 2), "groups": 2}
+    inputs = (randn(2, 4, 7, 6, seed=1), randn(6, 2, 3, 2, seed=2), randn(6, seed=3))
+    inputs = tuple(t.requires_grad_() for t in inputs)
+    assert torch.autograd.gradgradcheck(
+        lambda x, w, b: conv2d(x, w, b, **kwargs, method="unfold"), inputs
+    )
+
+
 @pytest.mark.parametrize("method", ["unfold", "fft"])
 def test_conv2d_gradients_match_torch(method):
     kwargs = {"stride": (2, 1), "padding": (1, 2), "dilation": (1, 2), "groups": 2}
@@ -183,14 +197,49 @@ def test_conv2d_gradients_match_torch(method):
         assert_close(ours, expected)
 
 
-# Per sample below: 4 · 3 · 3 taps × 5 · 8 outputs = 1,440 float64 entries, 11,520 bytes.
-@pytest.mark.parametrize("block_bytes", [1, 2 * 11_520 + 5], ids=["1 sample", "2 samples"])
+@pytest.mark.parametrize("value", [float("nan"), float("inf"), float("-inf")])
+@pytest.mark.parametrize("method", METHODS)
+def test_conv2d_non_finite_input_reaches_only_its_windows_as_torch(method, value):
+    """A spectrum mixes every pixel into every output: the FFT must not spread an inf or NaN
+    (or turn an all -inf plane into NaN); it matches F.conv2d, output for output."""
+    kwargs = {"stride": (2, 1), "padding": 1, "groups": 2}
+    x, weight, bias = randn(2, 4, 9, 8, seed=1), randn(6, 2, 3, 3, seed=2), randn(6, seed=3)
+    x[0, 1, 4, 3] = value
+    x[1, 2:] = -float("inf")  # the whole second group of one sample
+    weight[3:, :, 1, 1] = weight[3:, :, 1, 1].abs()  # so that some of those outputs are -inf
+    weight[3:, :, [0, 0, 2, 2], [0, 2, 0, 2]] = 0.0  # and the others NaN (inf · 0)
+    ours, expected = (
+        conv2d(x, weight, bias, **kwargs, method=method),
+        F.conv2d(x, weight, bias, **kwargs),
+    )
+    assert_close(ours, expected, equal_nan=True)
+    assert ours.isfinite().sum() > ours.numel() // 2
+    x_nan = randn(1, 1, 20, 20, seed=4)
+    x_nan[0, 0, 5, 5] = float("nan")
+    kernel = randn(1, 1, 9, 9, seed=5)  # an FFT-sized kernel for correlate2d too
+    assert_close(conv2d(x_nan, kernel, method=method), F.conv2d(x_nan, kernel), equal_nan=True)
+    assert correlate2d(x_nan[0, 0], kernel[0, 0]).isnan().sum() == 81
+
+
+def test_conv2d_fft_keeps_finite_inputs_on_the_fft(monkeypatch):
+    """Only a non-finite result goes back through unfold."""
+    calls = []
+    real = conv_module._conv2d_unfold
+    monkeypatch.setattr(conv_module, "_conv2d_unfold", lambda *a: calls.append(1) or real(*a))
+    x, weight = randn(1, 2, 12, 12, seed=1), randn(3, 2, 5, 5, seed=2)
+    assert_close(conv2d(x, weight, method="fft"), F.conv2d(x, weight))
+    assert calls == []
+    x[0, 0, 0, 0] = float("inf")
+    assert_close(conv2d(x, weight, method="fft"), F.conv2d(x, weight), equal_nan=True)
+    assert calls == [1]
+
+
+# Scratch per sample below: padded input 4 · 11 · 10 plus columns 4 · 3 · 3 taps × 5 · 8 outputs
+# = 1,880 float64 entries, 15,040 bytes.
+@pytest.mark.parametrize("block_bytes", [1, 2 * 15_040 + 5], ids=["1 sample", "2 samples"])
 def test_unfold_in_blocks_of_samples_matches_torch(monkeypatch, block_bytes):
     """Large batches go through in blocks of samples (7 = 2+2+2+1): same values, same grads."""
-    monkeypatch.setattr("cnnutils.ops.conv._COLUMN_BLOCK_BYTES", block_bytes)
-    monkeypatch.setattr(
-        "cnnutils.ops.conv._TRANSPOSED_GEMM_MIN_MACS", 0
-    )  # gradients through it too
+    monkeypatch.setattr("cnnutils.ops.conv._column_block_bytes", lambda: block_bytes)
     kwargs = {"stride": (2, 1), "padding": 1, "groups": 2}
     x = randn(7, 4, 9, 8, seed=1).requires_grad_()
     weight, bias = randn(6, 2, 3, 3, seed=2).requires_grad_(), randn(6, seed=3)

@@ -73,22 +73,28 @@ def test_dataset_batches_cover_everything_once():
     again = torch.cat([x for x, _ in ds.batches(3, shuffle=True, generator=gen())])
     assert torch.equal(shuffled, again)
     assert not torch.equal(shuffled, ds.x)
-    with pytest.raises(ValueError, match=r"batches: batch_size must be a positive int, got 0"):
+    with pytest.raises(ValueError, match=r"ImageDataset.batches: batch_size must be >= 1, got 0"):
         next(ds.batches(0))
+    with pytest.raises(TypeError, match=r"ImageDataset.batches: batch_size must be an int"):
+        next(ds.batches(2.0))
+    assert len(list(ds.batches(np.int64(4)))) == 2
 
 
 @pytest.mark.parametrize(
     ("x", "y", "classes", "error", "match"),
     [
         (np.zeros((2, 1, 2, 2)), torch.zeros(2, dtype=torch.long), "a", TypeError,
-         r"ImageDataset: x and y must be tensors, got ndarray and Tensor"),
+         r"ImageDataset: x must be a torch.Tensor, got ndarray"),
         (torch.zeros(2, 2, 2), torch.zeros(2, dtype=torch.long), "a", ValueError,
-         r"x must be a floating-point tensor of shape \(N, C, H, W\), got torch.float32 of "
-         r"shape \(2, 2, 2\)"),
+         r"x must be 4-D \(N, C, H, W\), got shape \(2, 2, 2\)"),
         (torch.zeros(2, 1, 2, 2, dtype=torch.uint8), torch.zeros(2, dtype=torch.long), "a",
-         ValueError, r"got torch.uint8"),
-        (torch.zeros(2, 1, 2, 2), torch.zeros(2), "a", ValueError,
-         r"y must be an int64 tensor of shape \(N,\), got torch.float32"),
+         TypeError, r"x must have a floating-point dtype, got torch.uint8"),
+        (torch.zeros(2, 1, 2, 2), torch.zeros(2), "a", TypeError,
+         r"y must be an int64 tensor, got torch.float32"),
+        (torch.zeros(2, 1, 2, 2), torch.zeros(2, 1, dtype=torch.long), "a", ValueError,
+         r"y must be 1-D \(N,\), got shape \(2, 1\)"),
+        (torch.zeros(2, 1, 2, 2), torch.zeros(2, dtype=torch.long), 3, TypeError,
+         r"classes must be a sequence of str \(class names\), got 3"),
         (torch.zeros(3, 1, 2, 2), torch.zeros(2, dtype=torch.long), "a", ValueError,
          r"same length, got 3 images and 2 labels"),
         (torch.zeros(2, 1, 2, 2), torch.tensor([0, 2]), "ab", ValueError,
@@ -113,6 +119,29 @@ def test_empty_dataset_is_allowed_but_has_no_batches():
     assert len(empty) == 0 and list(empty.batches(4)) == []
 
 
+def test_subset_takes_indices_masks_and_slices_and_rejects_the_rest():
+    ds = ImageDataset(torch.arange(4.0).view(4, 1, 1, 1), torch.tensor([0, 1, 0, 1]), "ab")
+    assert ds.subset([3, -4]).x.flatten().tolist() == [3.0, 0.0]
+    assert ds.subset(np.array([1, 2])).y.tolist() == [1, 0]
+    assert ds.subset([True, False, False, True]).x.flatten().tolist() == [0.0, 3.0]
+    assert ds.subset(slice(1, 3)).y.tolist() == [1, 0]
+    empty = ds.subset([])  # selects no image, as x[[]] does
+    assert len(empty) == 0 and empty.image_shape == (1, 1, 1) and empty.classes == ("a", "b")
+    bad = [
+        ([0.5], TypeError, r"ImageDataset.subset: index must be a slice, integer indices or a "
+         r"boolean mask, got \[0.5\]"),
+        (torch.tensor([0.0]), TypeError, r"index must be a slice, integer indices"),
+        ("01", TypeError, r"index must be a slice"),
+        ([4], ValueError, r"ImageDataset.subset: index must be in \[-4, 4\) for 4 images, got "
+         r"indices from 4 to 4"),
+        ([True, False], ValueError, r"a boolean index must be a mask of shape \(4,\), got \(2,\)"),
+        (torch.zeros(2, 2, dtype=torch.long), ValueError, r"index must be 1-D"),
+    ]  # fmt: skip
+    for index, error, match in bad:
+        with pytest.raises(error, match=match):
+            ds.subset(index)
+
+
 def test_channel_stats_match_numpy():
     x = torch.rand(5, 3, 4, 6, generator=gen(), dtype=torch.float64)
     mean, std = channel_stats(x)
@@ -123,6 +152,9 @@ def test_channel_stats_match_numpy():
     np.testing.assert_allclose(channel_stats(standardised)[1].flatten(), np.ones(3))
     with pytest.raises(ValueError, match=r"channel_stats: x has no pixels"):
         channel_stats(torch.zeros(0, 3, 2, 2))
+    with pytest.raises(TypeError, match=r"channel_stats: x must have a floating-point dtype, got "
+                       r"torch.uint8"):  # fmt: skip
+        channel_stats(torch.zeros(2, 3, 2, 2, dtype=torch.uint8))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -347,11 +379,11 @@ def test_make_shapes_noise_and_large_counts():
 @pytest.mark.parametrize(
     ("kwargs", "match"),
     [
-        ({"n": -1}, r"make_shapes: n must be an int >= 0, got -1"),
-        ({"n": 2, "size": 0}, r"size must be an int >= 1, got 0"),
+        ({"n": -1}, r"make_shapes: n must be >= 0, got -1"),
+        ({"n": 2, "size": 0}, r"size must be >= 1, got 0"),
         ({"n": 2, "shapes": ["star"]}, r"shapes must be a non-empty subset of"),
         ({"n": 2, "scale": (0.8, 0.2)}, r"scale must be a number or a \(low, high\) pair"),
-        ({"n": 2, "colour": (2.0, 0.0, 0.0)}, r"a colour must be 3 values in \[0, 1\]"),
+        ({"n": 2, "colour": (2.0, 0.0, 0.0)}, r"colour must be 3 values in \[0, 1\]"),
         ({"n": 2, "noise": -0.1}, r"noise must be >= 0, got -0.1"),
     ],
 )
@@ -413,15 +445,24 @@ def test_random_flip():
     ("call", "error", "match"),
     [
         (lambda: random_crop(torch.zeros(2, 1, 4, 4), 5), ValueError,
-         r"random_crop: size must be positive and at most the padded image size \(4, 4\), "
-         r"got \(5, 5\)"),
+         r"random_crop: size must be at most the padded image size \(4, 4\), got \(5, 5\)"),
+        (lambda: random_crop(torch.zeros(2, 1, 4, 4), 0), ValueError,
+         r"random_crop: size must be >= 1, got 0"),
         (lambda: random_crop(torch.zeros(2, 1, 4, 4), 2, padding=-1), ValueError,
-         r"padding must be an int >= 0, got -1"),
+         r"padding must be >= 0, got -1"),
+        (lambda: random_crop(torch.zeros(2, 1, 4, 4), 2.5), TypeError,
+         r"random_crop: size must be an int or a pair of ints, got 2.5"),
         (lambda: random_shift(torch.zeros(4, 4), 1), ValueError,
-         r"random_shift: x must have shape \(N, C, H, W\), got \(4, 4\)"),
+         r"random_shift: x must be 4-D \(N, C, H, W\), got shape \(4, 4\)"),
+        (lambda: random_shift(torch.zeros(1, 1, 4, 4), -1), ValueError,
+         r"random_shift: max_shift must be >= 0, got -1"),
         (lambda: random_flip(np.zeros((1, 1, 2, 2))), TypeError,
-         r"random_flip: x must be a tensor, got ndarray"),
-        (lambda: random_flip(torch.zeros(1, 1, 2, 2), p=1.5), ValueError, r"p must be in \[0, 1\]"),
+         r"random_flip: x must be a torch.Tensor, got ndarray"),
+        (lambda: random_flip(torch.zeros(1, 1, 2, 2), p="0.5"), TypeError,
+         r"random_flip: p must be a number, got '0.5'"),
+        (lambda: random_flip(torch.zeros(1, 1, 2, 2), generator=0), TypeError,
+         r"random_flip: generator must be a torch.Generator or None, got int"),
+        (lambda: random_flip(torch.zeros(1, 1, 2, 2), p=1.5), ValueError, r"p must be <= 1"),
         (lambda: random_flip(torch.zeros(1, 1, 2, 2), dim=1), ValueError, r"dim must be -1"),
     ],
 )  # fmt: skip
@@ -442,6 +483,32 @@ def test_pca_colour_basis_matches_numpy():
     np.testing.assert_allclose(dots, np.ones(3))
     rebuilt = eigenvectors @ torch.diag(eigenvalues) @ eigenvectors.T
     np.testing.assert_allclose(rebuilt.numpy(), cov, atol=1e-12)
+
+
+def test_pca_colour_basis_of_integer_images_is_computed_in_floating_point():
+    """uint8 pixels (0-255): eigenvalues in the thousands, not wrapped modulo 256."""
+    g = gen(3)
+    x = torch.randint(0, 256, (4, 3, 8, 8), generator=g, dtype=torch.uint8)
+    x[:, 1] = x[:, 0] // 2  # correlated channels
+    for images in (x, x.to(torch.int64)):
+        eigenvalues, eigenvectors = pca_colour_basis(images)
+        assert eigenvalues.dtype == eigenvectors.dtype == torch.get_default_dtype()
+        expected_values, expected_vectors = pca_colour_basis(images.double())
+        torch.testing.assert_close(eigenvalues.double(), expected_values)
+        torch.testing.assert_close(eigenvectors.double(), expected_vectors)
+    assert eigenvalues[0] > 1000  # the largest variance, in squared 0-255 units
+    cov = np.cov(x.permute(0, 2, 3, 1).reshape(-1, 3).numpy().astype(np.float64), rowvar=False)
+    np.testing.assert_allclose(eigenvalues.numpy(), np.linalg.eigvalsh(cov)[::-1], rtol=1e-5)
+
+
+def test_pca_colour_jitter_refuses_integer_images():
+    x = torch.randint(0, 256, (2, 3, 4, 4), generator=gen(4), dtype=torch.uint8)
+    lam, vec = pca_colour_basis(x)
+    with pytest.raises(TypeError, match=r"pca_colour_jitter: x must be a floating-point .*"
+                       r"got torch.uint8; convert with x.float\(\)"):  # fmt: skip
+        pca_colour_jitter(x, lam, vec, generator=gen(5))
+    out = pca_colour_jitter(x.float(), lam, vec, std=1.0, generator=gen(5))
+    assert (out - x.float()).abs().amin() > 0  # the float image did move
 
 
 def test_pca_colour_jitter_adds_one_offset_along_the_components():

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import math
 
 import numpy as np
 import pytest
@@ -213,6 +214,74 @@ def test_window_that_sees_only_padding_has_no_switch():
     assert (x.grad == 0).all()
 
 
+def with_minus_inf_and_nan(shape, nan: bool) -> torch.Tensor:
+    """Random values, about half of them -inf, the first plane all -inf, and (if ``nan``) a
+    few NaNs in the last plane."""
+    x = randn(*shape)
+    g = torch.Generator().manual_seed(2)
+    x[torch.rand(shape, generator=g, dtype=torch.float64) < 0.5] = -math.inf
+    if x.numel():
+        x[0, 0] = -math.inf
+        if nan:
+            x[-1, -1].view(-1)[:: max(1, x[0, 0].numel() // 3)] = math.nan
+    return x
+
+
+@pytest.mark.parametrize("nan", [False, True], ids=["-inf", "-inf and nan"])
+@pytest.mark.parametrize("case", MAX_GEOMETRIES.values(), ids=MAX_GEOMETRIES.keys())
+def test_minus_inf_windows_switch_and_gradient_as_torch(case, nan):
+    """A window whose maximum is -inf ties everywhere, padding included: the switch is its
+    first tap on the input, as PyTorch's, and the gradient goes there."""
+    shape, kwargs = case
+    for x in (with_minus_inf_and_nan(shape, nan), with_minus_inf_and_nan(shape, nan).float()):
+        expected, indices = F.max_pool2d(x, **kwargs, return_indices=True)
+        out, cache = max_pool2d_forward(x, **kwargs)
+        assert_close(out, expected, equal_nan=True, rtol=0, atol=0)
+        assert torch.equal(cache.indices, indices)
+        last = x.contiguous(memory_format=torch.channels_last)
+        assert torch.equal(max_pool2d_forward(last, **kwargs)[1].indices, indices)
+        ours, theirs = x.clone().requires_grad_(), x.clone().requires_grad_()
+        grad = randn(*expected.shape, seed=1).to(x.dtype)
+        max_pool2d(ours, **kwargs).backward(grad)
+        F.max_pool2d(theirs, **kwargs).backward(grad)
+        assert_close(ours.grad, theirs.grad, rtol=0, atol=1e-6)
+        assert_close(max_pool2d_backward(grad, cache), theirs.grad, rtol=0, atol=1e-6)
+
+
+def test_all_minus_inf_planes_by_hand():
+    x = torch.full((1, 1, 4, 4), -math.inf)
+    _, cache = max_pool2d_forward(x, 3, stride=2, padding=1)
+    assert cache.indices.flatten().tolist() == [0, 1, 4, 5]  # each window's first input tap
+    grad_x = max_pool2d_backward(torch.ones(1, 1, 2, 2), cache)
+    assert grad_x.sum() == 4 and grad_x[0, 0, 1, 1] == 1
+
+
+@pytest.mark.parametrize("nan", [False, True], ids=["-inf", "-inf and nan"])
+def test_switches_read_nothing_back_from_a_gpu(monkeypatch, nan):
+    """No Python branch on a tensor's value (on a GPU, each one waits for the device): the
+    CPU's shortcut (ask whether there is a NaN) is switched off, and reading is refused."""
+    x = with_minus_inf_and_nan((2, 3, 9, 8), nan=nan)
+    kwargs = {"kernel_size": 3, "stride": 2, "padding": 1}
+    expected = max_pool2d_forward(x, **kwargs)  # builds the geometry's tables once
+    monkeypatch.setattr("cnnutils.ops.pooling._reading_back_is_free", lambda device: False)
+
+    def refuse(*_):
+        raise AssertionError("a tensor's value was read back")
+
+    for name in ("__bool__", "item", "tolist", "__int__", "__float__"):
+        monkeypatch.setattr(torch.Tensor, name, refuse)
+    out, cache = max_pool2d_forward(x, **kwargs)
+    grad_x = max_pool2d_backward(torch.ones_like(out), cache)
+    ours = x.clone().requires_grad_()
+    max_pool2d(ours, **kwargs).backward(torch.ones_like(out))
+    monkeypatch.undo()
+    assert torch.equal(cache.indices, expected[1].indices)
+    assert torch.equal(grad_x, ours.grad)
+    with pytest.raises(AssertionError, match="read back"):  # the check can fail
+        monkeypatch.setattr(torch.Tensor, "__bool__", refuse)
+        bool(torch.isnan(out).any())
+
+
 # --- layouts, dtypes, the module ---------------------------------------------------------------
 
 
@@ -369,6 +438,18 @@ def test_adaptive_avg_pool2d_bin_rule_by_hand():
     # H = 7, 3 bins: [0, 3), [2, 5), [4, 7)
     x = torch.arange(7.0, dtype=torch.float64).view(1, 1, 7, 1)
     assert adaptive_avg_pool2d(x, (3, 1)).flatten().tolist() == [1.0, 3.0, 5.0]
+
+
+@pytest.mark.parametrize("value", [math.nan, math.inf, -math.inf])
+@pytest.mark.parametrize(("size", "output_size"), [((6, 6), 3), ((7, 5), (3, 2)), ((5, 7), (7, 9))])
+def test_adaptive_avg_pool2d_non_finite_only_in_its_bins(value, size, output_size):
+    x = randn(2, 3, *size)
+    x[0, 1, 1, 2] = value
+    x[1, 2] = -math.inf  # a whole plane: -inf, not NaN
+    ours, theirs = adaptive_avg_pool2d(x, output_size), F.adaptive_avg_pool2d(x, output_size)
+    assert_close(ours, theirs, equal_nan=True)
+    assert ours.isfinite().sum() == theirs.isfinite().sum() > ours.numel() // 2
+    assert (ours[1, 2] == -math.inf).all()
 
 
 # --- sizes -----------------------------------------------------------------------------------

@@ -14,6 +14,7 @@ from cnnutils import alexnet, lenet5
 from cnnutils.data.datasets import ImageDataset
 from cnnutils.training.loop import fit
 from cnnutils.training.transfer import (
+    FrozenBatchNorm,
     ProbeResult,
     WeightsUnavailableError,
     extract_features,
@@ -110,6 +111,44 @@ def test_bn_eval_keeps_frozen_batch_norm_in_eval_mode_through_train_and_fit():
     assert not torch.equal(net.features[1].running_mean, stats["features.1.running_mean"])
 
 
+def test_bn_eval_swaps_in_frozen_batch_norm_that_the_model_shows():
+    net = modern()
+    bns = {n: m for n, m in net.named_modules() if isinstance(m, nn.BatchNorm2d)}
+    keys, params = list(net.state_dict()), [id(p) for p in net.parameters()]
+    x = torch.randn(4, 1, 32, 32)
+    want = net.eval()(x)
+    freeze(net, "features", bn_eval=True)
+    swapped = {n: m for n, m in net.named_modules() if isinstance(m, FrozenBatchNorm)}
+    assert sorted(swapped) == sorted(n for n in bns if n.startswith("features."))
+    assert "FrozenBatchNorm(6, eps=1e-05, of BatchNorm2d)" in repr(net)
+    assert not any(m._forward_pre_hooks for m in net.modules())  # nothing hidden
+    # the same tensors under the same names: state_dict, optimisers and counts are unchanged
+    assert list(net.state_dict()) == keys and [id(p) for p in net.parameters()] == params
+    net.train().classifier.eval()  # the frozen features normalise as in evaluation mode
+    torch.testing.assert_close(net(x), want)
+    net.double()  # moved or cast after freezing: unfreeze gives back the converted tensors
+    unfreeze(net)
+    for name, bn in bns.items():
+        assert net.get_submodule(name) is bn and bn.training
+        assert bn.running_mean.dtype == torch.float64 and bn.weight.requires_grad
+
+
+def test_frozen_batch_norm_of_any_rank_and_without_affine():
+    for bn, shape in (
+        (nn.BatchNorm1d(3, affine=False), (5, 3)),
+        (nn.BatchNorm3d(3), (2, 3, 2, 2, 2)),
+    ):
+        bn(torch.randn(*shape))  # some running statistics
+        frozen = FrozenBatchNorm(bn)
+        x = torch.randn(*shape)
+        torch.testing.assert_close(frozen.train()(x), bn.eval()(x))
+        assert frozen.thaw() is bn
+    with pytest.raises(TypeError, match=r"FrozenBatchNorm: bn must be a batch-norm layer, got"):
+        FrozenBatchNorm(nn.LayerNorm(3))
+    with pytest.raises(ValueError, match=r"FrozenBatchNorm: bn must track running statistics"):
+        FrozenBatchNorm(nn.BatchNorm2d(3, track_running_stats=False))
+
+
 def test_bn_eval_survives_deepcopy():
     net = modern()
     freeze(net, "features", bn_eval=True)
@@ -134,6 +173,10 @@ def test_freeze_errors():
         freeze(net, [0])
     with pytest.raises(TypeError, match=r"freeze: prefixes must be a str or an iterable"):
         freeze(net, 3)
+    with pytest.raises(TypeError, match=r"freeze: bn_eval must be a bool, got 1"):
+        freeze(net, "features", bn_eval=1)
+    with pytest.raises(ValueError, match=r"freeze: bn_eval=True replaces batch-norm layers"):
+        freeze(nn.BatchNorm2d(2), bn_eval=True)
 
 
 # --- heads ------------------------------------------------------------------------------------
@@ -165,11 +208,13 @@ def test_replace_head(builder, head, input_shape):
 
 
 def test_replace_head_errors():
-    with pytest.raises(ValueError, match=r"find_head: Sequential has no nn.Linear layer"):
+    with pytest.raises(ValueError, match=r"replace_head: Sequential has no nn.Linear layer"):
         replace_head(nn.Sequential(nn.Conv2d(1, 1, 1)), 3)
-    with pytest.raises(ValueError, match=r"replace_head: num_classes must be positive, got 0"):
+    with pytest.raises(ValueError, match=r"find_head: Sequential has no nn.Linear layer"):
+        find_head(nn.Sequential(nn.Conv2d(1, 1, 1)))
+    with pytest.raises(ValueError, match=r"replace_head: num_classes must be >= 1, got 0"):
         replace_head(lenet5(), 0)
-    with pytest.raises(TypeError, match=r"replace_head: num_classes must be an int, got float"):
+    with pytest.raises(TypeError, match=r"replace_head: num_classes must be an int, got 2.0"):
         replace_head(lenet5(), 2.0)
     with pytest.raises(ValueError, match=r"replace_head: LeNet5 has no layer named 'fc'"):
         replace_head(lenet5(), 2, head="fc")
@@ -288,8 +333,12 @@ def test_extract_features_errors():
         )
     with pytest.raises(TypeError, match=r"extract_features: data must be an ImageDataset"):
         extract_features(net, [1, 2], "features")
-    with pytest.raises(ValueError, match=r"extract_features: batch_size must be a positive"):
+    with pytest.raises(ValueError, match=r"extract_features: batch_size must be >= 1, got 0"):
         extract_features(net, torch.zeros(2, 1, 32, 32), "features", batch_size=0)
+    with pytest.raises(ValueError, match=r"extract_features: data must hold at least one image"):
+        extract_features(net, torch.zeros(0, 1, 32, 32), "features", device="cpu")
+    with pytest.raises(ValueError, match=r"extract_features: data must be \(N, C, H, W\) images"):
+        extract_features(net, torch.zeros(1, 32, 32), "features", device="cpu")
 
 
 def test_linear_probe_separable_and_random():

@@ -8,6 +8,7 @@ from typing import Any
 import torch
 from torch import nn
 
+from cnnutils._checks import _is_int
 from cnnutils.course.exercises import exercise, expect, need
 from cnnutils.geometry import conv_output_size
 from cnnutils.models.alexnet import alexnet
@@ -18,10 +19,6 @@ __all__: list[str] = []
 
 def _count(module: nn.Module) -> int:
     return sum(p.numel() for p in module.parameters())
-
-
-def _is_int(value: Any) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool)
 
 
 @exercise("07.1", names=("layer4_params", "layer4_ungrouped"))
@@ -97,7 +94,8 @@ def _lrn_loop(ns: Mapping[str, Any]) -> str:
                 f"{args} has shape {tuple(got.shape)}, expected {tuple(a.shape)} "
                 "(one value per map).",
             )
-            want = local_response_norm(a.view(1, 10, 1, 1), n, alpha, beta, k).flatten()
+            lrn = local_response_norm(a.view(1, 10, 1, 1), n, alpha, beta, k, convention="paper")
+            want = lrn.flatten()
             if torch.allclose(got, want, rtol=1e-6, atol=1e-9):
                 continue
             hint = _lrn_mistake(got, a, n, alpha, beta, k)

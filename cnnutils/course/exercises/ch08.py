@@ -8,6 +8,7 @@ from typing import Any
 import torch
 from torch import nn
 
+from cnnutils._checks import _is_int
 from cnnutils.course.exercises import exercise, expect, need
 from cnnutils.models.lenet5 import lenet5
 from cnnutils.training.transfer import norm_only, replace_head
@@ -24,10 +25,6 @@ def _part(name: str) -> str:
     if name.startswith(_C1):
         return "C1"
     return "features" if name.startswith("features.") else "classifier"
-
-
-def _is_int(value: Any) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool)
 
 
 def _group_rates(groups: Any, by_id: Mapping[int, str]) -> dict[int, float]:

@@ -1,9 +1,9 @@
-// The convolution-layer explorer of cnnutils.explorer: plain JavaScript, no dependencies, no
+// The convolution-layer explorer of cnnutils.course.explorer: plain JavaScript, no dependencies, no
 // network. It defines window.cnnConvExplorer once per page (the newest version wins) and mounts
 // one explorer per call of mount(root, config); any number of explorers can share a page.
 //
-// compute(params) is a pure function, the JavaScript twin of cnnutils.volumes.conv2d_cost,
-// cnnutils.conv.conv_output_size, window_taps and untouched_indices; the tests compare them.
+// compute(params) is a pure function, the JavaScript twin of cnnutils.geometry.conv2d_cost,
+// cnnutils.geometry.conv_output_size, window_taps and untouched_indices; the tests compare them.
 (function () {
   "use strict";
   var VERSION = 1;
