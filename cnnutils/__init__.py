@@ -47,8 +47,15 @@ from cnnutils.geometry import (
     untouched_indices,
     window_taps,
 )
-from cnnutils.models.alexnet import AlexNet, alexnet
-from cnnutils.models.lenet5 import C3_TABLE, C3Connections, LeNet5, ScaledTanh, lenet5
+from cnnutils.models.alexnet import AlexNet, AlexNetConfig, alexnet
+from cnnutils.models.lenet5 import (
+    C3_TABLE,
+    C3Connections,
+    LeNet5,
+    LeNet5Config,
+    ScaledTanh,
+    lenet5,
+)
 from cnnutils.models.summary import LayerSummary, layer_summary
 from cnnutils.ops.conv import conv2d, convolve2d, correlate2d
 from cnnutils.ops.equivariance import equivariance_error, invariance_error, shift
@@ -124,6 +131,7 @@ from cnnutils.viz.training import plot_confusion_matrix, plot_history
 __all__ = [
     "C3_TABLE",
     "AlexNet",
+    "AlexNetConfig",
     "C3Connections",
     "ConvCost",
     "DataSplit",
@@ -134,6 +142,7 @@ __all__ = [
     "ImageDataset",
     "LayerSummary",
     "LeNet5",
+    "LeNet5Config",
     "LocalResponseNorm",
     "LocallyConnected2d",
     "MaxPool2d",

@@ -435,11 +435,9 @@ def conv2d_cost(
             f"{fn}: groups must divide C_in and out_channels, got groups={groups}, "
             f"C_in={c_in}, out_channels={c_out}"
         )
-    kernel = _pair(kernel_size, "kernel_size", fn, 1)
-    stride_ = _pair(stride, "stride", fn, 1)
-    padding_ = _pair(padding, "padding", fn, 0)
-    dilation_ = _pair(dilation, "dilation", fn, 1)
-    check_fits(fn, (h, w), kernel, padding_, dilation_)
+    kernel, stride_, padding_, dilation_ = _window_args(
+        fn, (h, w), kernel_size, stride, padding, dilation
+    )
     h_out, w_out = conv_output_size((h, w), kernel, stride_, padding_, dilation_)
 
     weight_shape = (c_out, c_in // groups, kernel[0], kernel[1])
@@ -451,6 +449,24 @@ def conv2d_cost(
         parameters=n_weights + (c_out if bias else 0),
         multiply_adds=n_weights * h_out * w_out,
     )
+
+
+def _window_args(
+    fn: str,
+    size: tuple[int, int],
+    kernel_size: object,
+    stride: object,
+    padding: object,
+    dilation: object,
+) -> tuple[tuple[int, int], tuple[int, int], tuple[int, int], tuple[int, int]]:
+    """A 2-D window's ``(kernel, stride, padding, dilation)``, each checked and made a pair,
+    after :func:`check_fits` says that the window fits in the padded input of ``size``."""
+    kernel = _pair(kernel_size, "kernel_size", fn, 1)
+    stride = _pair(stride, "stride", fn, 1)
+    padding = _pair(padding, "padding", fn, 0)
+    dilation = _pair(dilation, "dilation", fn, 1)
+    check_fits(fn, size, kernel, padding, dilation)
+    return kernel, stride, padding, dilation
 
 
 def _axis_args(

@@ -34,10 +34,11 @@ LRN, no groups, first layer padded by 2, and an adaptive average pooling to 6×6
 classifier, with dropout *before* layers 6 and 7. 61,100,840 parameters; torchvision's ImageNet
 weights load into it unchanged (``load_state_dict(..., strict=True)``).
 
-Options for experiments (:func:`alexnet`): the activation (ReLU or tanh), LRN on or off (and
-inter- or intra-channel), overlapping (3×3/2) or non-overlapping (2×2/2) pooling, the dropout
-rate, the grouped convolutions, removing layers 3, 4, 5, 6 or 7, and a width multiplier with a
-smaller first layer and input size, so that the network trains on small images on a CPU.
+Options for experiments (:func:`alexnet`'s arguments, the fields of :class:`AlexNetConfig`):
+the activation (ReLU or tanh), LRN on or off (and inter- or intra-channel), overlapping (3×3/2)
+or non-overlapping (2×2/2) pooling, the dropout rate, the grouped convolutions, removing layers
+3, 4, 5, 6 or 7, and a width multiplier with a smaller first layer and input size, so that the
+network trains on small images on a CPU.
 What we do not reproduce: the paper's initialisation (weights from N(0, 0.01²), biases of 1 in
 layers 2, 4, 5, 6 and 7), its learning-rate schedule, and test-time averaging over ten crops.
 
@@ -49,47 +50,80 @@ towers, one per device.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, replace
+from functools import partial
 
 from torch import Tensor, nn
 
+from cnnutils._checks import _bool, _choice, _is_int, _number, _positive_int
 from cnnutils.geometry import conv_output_size
+from cnnutils.models._options import _fill_variant
 from cnnutils.ops.lrn import LocalResponseNorm
 
 __all__ = [
     "AlexNet",
+    "AlexNetConfig",
     "alexnet",
 ]
 
+#: Each variant's choice for the options that are ``None`` in an :class:`AlexNetConfig`.
 VARIANTS = {
-    "original": {
-        "channels": (96, 256, 384, 384, 256),
-        "stem": (11, 4, 0),
-        "input_size": 227,
-        "lrn": True,
-        "groups": True,
-    },
-    "torchvision": {
-        "channels": (64, 192, 384, 256, 256),
-        "stem": (11, 4, 2),
-        "input_size": 224,
-        "lrn": False,
-        "groups": False,
-    },
+    "original": {"lrn": True, "groups": True, "input_size": 227, "stem": (11, 4, 0)},
+    "torchvision": {"lrn": False, "groups": False, "input_size": 224, "stem": (11, 4, 2)},
 }
+CHANNELS = {"original": (96, 256, 384, 384, 256), "torchvision": (64, 192, 384, 256, 256)}
 ACTIVATIONS = {"relu": nn.ReLU, "tanh": nn.Tanh}
 REMOVABLE = (3, 4, 5, 6, 7)
 GEOMETRY = {2: (5, 1, 2), 3: (3, 1, 1), 4: (3, 1, 1), 5: (3, 1, 1)}  # (kernel, stride, pad)
 GROUPED = (2, 4, 5)  # the layers whose two towers do not communicate in the paper
+POOLED = (1, 2, 5)  # the layers followed by max pooling (which stays when the layer is removed)
 FC_UNITS = 4096
+
+
+@dataclass(frozen=True)
+class AlexNetConfig:
+    """Every choice that makes one AlexNet: the keyword arguments of :func:`alexnet`.
+
+    The fields and their defaults are :func:`alexnet`'s arguments, documented there; ``None``
+    means the variant's choice. ``AlexNet(AlexNetConfig(**options))`` is
+    ``alexnet(**options)``. The network checks its config when it is built and keeps it, every
+    choice filled in, as ``net.config``.
+
+    Example:
+        >>> import torch
+        >>> with torch.device("meta"):
+        ...     net = AlexNet(AlexNetConfig(variant="torchvision", num_classes=10))
+        >>> net.config.stem, net.config.lrn, net.classifier[-1].out_features
+        ((11, 4, 2), False, 10)
+    """
+
+    variant: str = "original"
+    num_classes: int = 1000
+    in_channels: int = 3
+    activation: str = "relu"
+    lrn: bool | None = None
+    lrn_mode: str = "inter"
+    overlapping_pooling: bool = True
+    dropout: float = 0.5
+    groups: bool | None = None
+    remove: Sequence[int] = ()
+    width: float = 1.0
+    input_size: int | None = None
+    stem: tuple[int, int, int] | None = None
 
 
 class AlexNet(nn.Module):
     """AlexNet: ``features`` (layers 1 to 5), ``avgpool`` and ``classifier`` (layers 6 to 8).
 
-    Build it with :func:`alexnet`, which documents the options.
+    Build it with :func:`alexnet`, which documents the options, or from an
+    :class:`AlexNetConfig`; ``AlexNet()`` is the paper's network.
+
+    Args:
+        config: the options; ``None`` means ``AlexNetConfig()``.
 
     Attributes:
+        config: the options, with the variant's choices filled in.
         input_size: the input height and width the network was built for.
         layer_index: maps the qualified name of each convolution and linear layer (e.g.
             ``"features.0"``) to its number in the paper (1 to 8).
@@ -99,22 +133,18 @@ class AlexNet(nn.Module):
         torchvision variant accepts other sizes, through its adaptive pooling).
     """
 
-    def __init__(
-        self,
-        features: nn.Sequential,
-        avgpool: nn.Module,
-        classifier: nn.Sequential,
-        *,
-        input_size: int,
-        layer_index: dict[str, int],
-    ) -> None:
+    def __init__(self, config: AlexNetConfig | None = None) -> None:
         super().__init__()
-        self.features = features
-        self.avgpool = avgpool
+        config = _checked(AlexNetConfig() if config is None else config, "AlexNet")
+        torchvision = config.variant == "torchvision"
+        self.features, features_index, c5 = _make_features(config)
+        self.avgpool = nn.AdaptiveAvgPool2d((6, 6)) if torchvision else nn.Identity()
         self.flatten = nn.Flatten()  # no parameters: a module so that summaries list it
-        self.classifier = classifier
-        self.input_size = input_size
-        self.layer_index = dict(layer_index)
+        size = 6 if torchvision else _feature_size(config, "AlexNet")
+        self.classifier, classifier_index = _make_classifier(config, c5 * size * size)
+        self.config = config
+        self.input_size = config.input_size
+        self.layer_index = {**features_index, **classifier_index}
 
     def forward(self, x: Tensor) -> Tensor:
         fixed = isinstance(self.avgpool, nn.Identity)
@@ -128,11 +158,6 @@ class AlexNet(nn.Module):
             )
         x = self.avgpool(self.features(x))  # (N, C5, s, s)
         return self.classifier(self.flatten(x))  # (N, C5 s s) -> (N, num_classes)
-
-
-def _even(value: float) -> int:
-    """The nearest even integer >= 2 (channel counts must split into two towers)."""
-    return max(2, 2 * round(value / 2))
 
 
 def alexnet(
@@ -185,7 +210,12 @@ def alexnet(
             poolings' worth of resolution: 32 → 15 → 7 → 3.
 
     Returns:
-        the network.
+        the network; ``net.config`` holds these options with the variant's choices filled in.
+
+    Raises:
+        TypeError: an option of the wrong type (a float for an int, a string for a bool).
+        ValueError: an unknown variant, activation or LRN mode, a value out of range, or an
+            input too small for the network.
 
     Example:
         >>> import torch
@@ -197,95 +227,142 @@ def alexnet(
         >>> small(torch.zeros(2, 3, 32, 32)).shape
         torch.Size([2, 5])
     """
-    name = "alexnet"
-    if variant not in VARIANTS:
-        raise ValueError(f"{name}: variant must be one of {sorted(VARIANTS)}, got {variant!r}")
-    for arg, value in (("num_classes", num_classes), ("in_channels", in_channels)):
-        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-            raise ValueError(f"{name}: {arg} must be a positive int, got {value!r}")
-    if activation not in ACTIVATIONS:
-        raise ValueError(
-            f"{name}: activation must be one of {sorted(ACTIVATIONS)}, got {activation!r}"
-        )
-    if lrn_mode not in ("inter", "intra"):
-        raise ValueError(f"{name}: lrn_mode must be 'inter' or 'intra', got {lrn_mode!r}")
-    if isinstance(dropout, bool) or not isinstance(dropout, int | float) or not 0 <= dropout < 1:
-        raise ValueError(f"{name}: dropout must be a number in [0, 1), got {dropout!r}")
+    options = AlexNetConfig(**locals())  # the arguments, one field each
+    return AlexNet(_checked(options, "alexnet"))
+
+
+# ---------------------------------------------------------------------------------------------
+# Checking the options
+
+
+def _checked(config: object, fn: str) -> AlexNetConfig:
+    """``config`` with the variant's choices filled in; TypeError or ValueError naming ``fn``."""
+    config = _fill_variant(config, AlexNetConfig, fn, VARIANTS)
+    _choice(config.activation, "activation", fn, ACTIVATIONS)
+    _choice(config.lrn_mode, "lrn_mode", fn, ("inter", "intra"))
+    for name in ("lrn", "overlapping_pooling", "groups"):
+        _bool(getattr(config, name), name, fn)
+    if not 0 <= _number(config.dropout, "dropout", fn) < 1:
+        raise ValueError(f"{fn}: dropout must be a number in [0, 1), got {config.dropout!r}")
+    if not _number(config.width, "width", fn) > 0:
+        raise ValueError(f"{fn}: width must be a positive number, got {config.width!r}")
+    config = replace(
+        config,
+        remove=_removed_layers(config.remove, fn),
+        input_size=_positive_int(config.input_size, "input_size", fn),
+        stem=_stem(config.stem, fn),
+    )
+    _feature_size(config, fn)  # the input must be large enough for every layer
+    return config
+
+
+def _removed_layers(remove: object, fn: str) -> tuple[int, ...]:
+    if isinstance(remove, (str, bytes)) or not isinstance(remove, Iterable):
+        raise TypeError(f"{fn}: remove must be a sequence of layer numbers, got {remove!r}")
     remove = tuple(remove)
+    if not all(map(_is_int, remove)):
+        raise TypeError(f"{fn}: remove must hold layer numbers (ints), got {list(remove)}")
     if any(layer not in REMOVABLE for layer in remove):
         raise ValueError(
-            f"{name}: remove may hold layers {list(REMOVABLE)} (layers 1, 2 and 8 carry the "
+            f"{fn}: remove may hold layers {list(REMOVABLE)} (layers 1, 2 and 8 carry the "
             f"input, the first poolings and the output), got {list(remove)}"
         )
-    if isinstance(width, bool) or not isinstance(width, int | float) or width <= 0:
-        raise ValueError(f"{name}: width must be a positive number, got {width!r}")
-    spec = VARIANTS[variant]
-    lrn = spec["lrn"] if lrn is None else lrn
-    groups = spec["groups"] if groups is None else groups
-    input_size = spec["input_size"] if input_size is None else input_size
-    if isinstance(input_size, bool) or not isinstance(input_size, int) or input_size < 1:
-        raise ValueError(f"{name}: input_size must be a positive int, got {input_size!r}")
-    kernel, stride, padding = spec["stem"] if stem is None else stem
+    return tuple(int(layer) for layer in remove)
 
-    def act() -> nn.Module:
-        if activation == "relu" and variant == "torchvision":
-            return nn.ReLU(inplace=True)  # as torchvision writes it (same results)
-        return ACTIVATIONS[activation]()
 
-    pool_kernel = 3 if overlapping_pooling else 2
-    channels = [_even(c * width) for c in spec["channels"]]
-    hidden = _even(FC_UNITS * width)
-    layers: list[nn.Module] = []
-    layer_index: dict[str, int] = {}
-    size, c_in = input_size, in_channels
-    try:
-        for number, c_out in enumerate(channels, start=1):
-            if number not in remove:
-                k, s, p = (kernel, stride, padding) if number == 1 else GEOMETRY[number]
-                g = 2 if groups and number in GROUPED else 1
-                layer_index[f"features.{len(layers)}"] = number
-                layers += [nn.Conv2d(c_in, c_out, k, stride=s, padding=p, groups=g), act()]
-                size, c_in = conv_output_size(size, k, s, p), c_out
-                if lrn and number in (1, 2):
-                    layers.append(
-                        LocalResponseNorm(5, 1e-4, 0.75, 2.0, mode=lrn_mode, convention="paper")
-                    )
-            if number in (1, 2, 5):
-                layers.append(nn.MaxPool2d(pool_kernel, stride=2))
-                size = conv_output_size(size, pool_kernel, 2)
-    except ValueError as error:
-        raise ValueError(
-            f"{name}: input_size {input_size} is too small for this network (stem "
-            f"{(kernel, stride, padding)}): {error}"
-        ) from None
-    features = nn.Sequential(*layers)
-    if variant == "torchvision":
-        avgpool: nn.Module = nn.AdaptiveAvgPool2d((6, 6))
-        size = 6
-    else:
-        avgpool = nn.Identity()
-    fc_in = c_in * size * size
-    head: list[nn.Module] = []
-    for number in (6, 7):
-        if number in remove:
-            continue
-        linear = nn.Linear(fc_in, hidden)
-        if variant == "torchvision":  # torchvision: dropout before the layer
-            head += [nn.Dropout(dropout), linear, act()]
-        else:  # the paper (as in Caffe's reference model): dropout on the layer's outputs
-            head += [linear, act(), nn.Dropout(dropout)]
-        layer_index[f"classifier.{head.index(linear)}"] = number
-        fc_in = hidden
-    layer_index[f"classifier.{len(head)}"] = 8
-    head.append(nn.Linear(fc_in, num_classes))
-    return AlexNet(
-        features, avgpool, nn.Sequential(*head), input_size=input_size, layer_index=layer_index
+def _stem(stem: object, fn: str) -> tuple[int, int, int]:
+    """Layer 1's ``(kernel, stride, padding)``: ints ``>= 1``, ``>= 1`` and ``>= 0``."""
+    if not (isinstance(stem, (tuple, list)) and len(stem) == 3 and all(map(_is_int, stem))):
+        raise TypeError(
+            f"{fn}: stem must be a tuple (kernel, stride, padding) of three ints, got {stem!r}"
+        )
+    kernel, stride, padding = stem
+    return (
+        _positive_int(kernel, "stem's kernel", fn),
+        _positive_int(stride, "stem's stride", fn),
+        _positive_int(padding, "stem's padding", fn, minimum=0),
     )
 
 
-# ---------------------------------------------------------------------------------------------
-# Counting
+def _geometry(config: AlexNetConfig, number: int) -> tuple[int, int, int]:
+    """``(kernel, stride, padding)`` of convolution layer ``number`` (1 to 5)."""
+    return config.stem if number == 1 else GEOMETRY[number]
+
+
+def _feature_size(config: AlexNetConfig, fn: str) -> int:
+    """Height (and width) of the maps after layer 5's pooling; ValueError if they vanish."""
+    pool_kernel = 3 if config.overlapping_pooling else 2
+    size = config.input_size
+    try:
+        for number in range(1, 6):
+            if number not in config.remove:
+                size = conv_output_size(size, *_geometry(config, number))
+            if number in POOLED:
+                size = conv_output_size(size, pool_kernel, 2)
+    except ValueError as error:
+        raise ValueError(
+            f"{fn}: input_size {config.input_size} is too small for this network (stem "
+            f"{config.stem}): {error}"
+        ) from None
+    return size
 
 
 # ---------------------------------------------------------------------------------------------
-# Model parallelism: the towers of a grouped convolution
+# Building the layers
+
+
+def _even(value: float) -> int:
+    """The nearest even integer >= 2 (channel counts must split into two towers)."""
+    return max(2, 2 * round(value / 2))
+
+
+def _activation(config: AlexNetConfig) -> Callable[[], nn.Module]:
+    if config.activation == "relu" and config.variant == "torchvision":
+        return partial(nn.ReLU, inplace=True)  # as torchvision writes it (same results)
+    return ACTIVATIONS[config.activation]
+
+
+def _make_features(config: AlexNetConfig) -> tuple[nn.Sequential, dict[str, int], int]:
+    """Layers 1 to 5 with their poolings, their ``layer_index`` entries and layer 5's maps."""
+    act = _activation(config)
+    pool_kernel = 3 if config.overlapping_pooling else 2
+    layers: list[nn.Module] = []
+    index: dict[str, int] = {}
+    c_in = config.in_channels
+    for number, c_out in enumerate(CHANNELS[config.variant], start=1):
+        if number not in config.remove:
+            c_out = _even(c_out * config.width)
+            k, s, p = _geometry(config, number)
+            g = 2 if config.groups and number in GROUPED else 1
+            index[f"features.{len(layers)}"] = number
+            layers += [nn.Conv2d(c_in, c_out, k, stride=s, padding=p, groups=g), act()]
+            c_in = c_out
+            if config.lrn and number in (1, 2):
+                norm = LocalResponseNorm(
+                    5, 1e-4, 0.75, 2.0, mode=config.lrn_mode, convention="paper"
+                )
+                layers.append(norm)
+        if number in POOLED:
+            layers.append(nn.MaxPool2d(pool_kernel, stride=2))
+    return nn.Sequential(*layers), index, c_in
+
+
+def _make_classifier(config: AlexNetConfig, fc_in: int) -> tuple[nn.Sequential, dict[str, int]]:
+    """Layers 6 to 8 on ``fc_in`` flattened features, and their ``layer_index`` entries."""
+    act = _activation(config)
+    hidden = _even(FC_UNITS * config.width)
+    head: list[nn.Module] = []
+    index: dict[str, int] = {}
+    for number in (6, 7):
+        if number in config.remove:
+            continue
+        linear = nn.Linear(fc_in, hidden)
+        if config.variant == "torchvision":  # torchvision: dropout before the layer
+            head += [nn.Dropout(config.dropout), linear, act()]
+        else:  # the paper (as in Caffe's reference model): dropout on the layer's outputs
+            head += [linear, act(), nn.Dropout(config.dropout)]
+        index[f"classifier.{head.index(linear)}"] = number
+        fc_in = hidden
+    index[f"classifier.{len(head)}"] = 8
+    head.append(nn.Linear(fc_in, config.num_classes))
+    return nn.Sequential(*head), index

@@ -30,14 +30,21 @@ connected C3; ``batch_norm=True`` adds batch normalisation after each convolutio
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from functools import partial
+
 import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
+
+from cnnutils._checks import _bool, _choice
+from cnnutils.models._options import _fill_variant
 
 __all__ = [
     "C3_TABLE",
     "C3Connections",
     "LeNet5",
+    "LeNet5Config",
     "ScaledTanh",
     "Subsampling",
     "lenet5",
@@ -207,10 +214,41 @@ class C3Connections(nn.Module):
         )
 
 
+@dataclass(frozen=True)
+class LeNet5Config:
+    """Every choice that makes one LeNet-5: the keyword arguments of :func:`lenet5`.
+
+    The fields and their defaults are :func:`lenet5`'s arguments, documented there; ``None``
+    means the variant's choice. ``LeNet5(LeNet5Config(**options))`` is ``lenet5(**options)``.
+    The network checks its config when it is built and keeps it, every choice filled in, as
+    ``net.config``.
+
+    Example:
+        >>> config = LeNet5(LeNet5Config(variant="modern", pooling="avg")).config
+        >>> config.activation, config.pooling, config.c3_table
+        ('relu', 'avg', False)
+    """
+
+    variant: str = "classic"
+    num_classes: int = 10
+    in_channels: int = 1
+    activation: str | None = None
+    pooling: str | None = None
+    c3_table: bool | None = None
+    batch_norm: bool = False
+
+
 class LeNet5(nn.Module):
     """LeNet-5: ``features`` (C1 to C5, convolutions and pooling) and ``classifier`` (F6, output).
 
-    Build it with :func:`lenet5`, which documents the options.
+    Build it with :func:`lenet5`, which documents the options, or from a
+    :class:`LeNet5Config`; ``LeNet5()`` is the paper's network (with a linear output layer).
+
+    Args:
+        config: the options; ``None`` means ``LeNet5Config()``.
+
+    Attributes:
+        config: the options, with the variant's choices filled in.
 
     Shape:
         ``(N, in_channels, 32, 32) -> (N, num_classes)`` logits.
@@ -218,10 +256,27 @@ class LeNet5(nn.Module):
 
     input_size = 32
 
-    def __init__(self, features: nn.Sequential, classifier: nn.Sequential) -> None:
+    def __init__(self, config: LeNet5Config | None = None) -> None:
         super().__init__()
-        self.features = features
-        self.classifier = classifier
+        config = _checked(LeNet5Config() if config is None else config, "LeNet5")
+        bias = not config.batch_norm
+        act, pool, norm = (partial(f, config) for f in (_activation, _pooling, _norm))
+        # C3 is made first: the order in which layers draw their initial weights is part of
+        # what a seed gives
+        c3 = C3Connections(bias=bias) if config.c3_table else nn.Conv2d(6, 16, 5, bias=bias)
+        self.features = nn.Sequential(
+            nn.Conv2d(config.in_channels, 6, 5, bias=bias), *norm(6), act(),  # C1: 6@28×28
+            *pool(6),  # S2: 6@14×14
+            c3, *norm(16), act(),  # C3: 16@10×10
+            *pool(16),  # S4: 16@5×5
+            nn.Conv2d(16, 120, 5, bias=bias), *norm(120), act(),  # C5: 120@1×1
+        )  # fmt: skip
+        self.classifier = nn.Sequential(
+            nn.Flatten(),  # (N, 120)
+            nn.Linear(120, 84, bias=bias), *norm(84, dims=1), act(),  # F6
+            nn.Linear(84, config.num_classes),  # output (the paper: fixed RBF units)
+        )  # fmt: skip
+        self.config = config
 
     def forward(self, x: Tensor) -> Tensor:
         if x.dim() != 4 or x.shape[-2:] != (self.input_size, self.input_size):
@@ -262,57 +317,43 @@ def lenet5(
 
     Returns:
         the network; ``features`` maps ``(N, in_channels, 32, 32)`` to ``(N, 120, 1, 1)`` and
-        ``classifier`` maps that to ``(N, num_classes)`` logits.
+        ``classifier`` maps that to ``(N, num_classes)`` logits. ``net.config`` holds these
+        options with the variant's choices filled in.
+
+    Raises:
+        TypeError: an option of the wrong type (a float for an int, a string for a bool).
+        ValueError: an unknown variant, activation or pooling, or a count below 1.
 
     Example:
         >>> net = lenet5(variant="classic")
         >>> net(torch.zeros(2, 1, 32, 32)).shape, sum(p.numel() for p in net.parameters())
         (torch.Size([2, 10]), 60850)
     """
-    name = "lenet5"
-    if variant not in VARIANTS:
-        raise ValueError(f"{name}: variant must be one of {sorted(VARIANTS)}, got {variant!r}")
-    for arg, value in (("num_classes", num_classes), ("in_channels", in_channels)):
-        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-            raise ValueError(f"{name}: {arg} must be a positive int, got {value!r}")
-    chosen = dict(VARIANTS[variant])
-    for arg, value in (("activation", activation), ("pooling", pooling), ("c3_table", c3_table)):
-        if value is not None:
-            chosen[arg] = value
-    if chosen["activation"] not in ACTIVATIONS:
-        raise ValueError(
-            f"{name}: activation must be one of {list(ACTIVATIONS)}, got {chosen['activation']!r}"
-        )
-    if chosen["pooling"] not in POOLINGS:
-        raise ValueError(
-            f"{name}: pooling must be one of {list(POOLINGS)}, got {chosen['pooling']!r}"
-        )
+    options = LeNet5Config(**locals())  # the arguments, one field each
+    return LeNet5(_checked(options, "lenet5"))
 
-    def act() -> nn.Module:
-        return {"scaled_tanh": ScaledTanh, "tanh": nn.Tanh, "relu": nn.ReLU}[chosen["activation"]]()
 
-    def pool(channels: int) -> list[nn.Module]:
-        if chosen["pooling"] == "subsample":
-            return [Subsampling(channels), act()]
-        return [nn.AvgPool2d(2) if chosen["pooling"] == "avg" else nn.MaxPool2d(2)]
+def _checked(config: object, fn: str) -> LeNet5Config:
+    """``config`` with the variant's choices filled in; TypeError or ValueError naming ``fn``."""
+    config = _fill_variant(config, LeNet5Config, fn, VARIANTS)
+    _choice(config.activation, "activation", fn, ACTIVATIONS)
+    _choice(config.pooling, "pooling", fn, POOLINGS)
+    _bool(config.c3_table, "c3_table", fn)
+    _bool(config.batch_norm, "batch_norm", fn)
+    return config
 
-    def norm(channels: int, dims: int = 2) -> list[nn.Module]:
-        if not batch_norm:
-            return []
-        return [nn.BatchNorm2d(channels) if dims == 2 else nn.BatchNorm1d(channels)]
 
-    bias = not batch_norm
-    c3 = C3Connections(bias=bias) if chosen["c3_table"] else nn.Conv2d(6, 16, 5, bias=bias)
-    features = nn.Sequential(
-        nn.Conv2d(in_channels, 6, 5, bias=bias), *norm(6), act(),  # C1: 6@28×28
-        *pool(6),  # S2: 6@14×14
-        c3, *norm(16), act(),  # C3: 16@10×10
-        *pool(16),  # S4: 16@5×5
-        nn.Conv2d(16, 120, 5, bias=bias), *norm(120), act(),  # C5: 120@1×1
-    )  # fmt: skip
-    classifier = nn.Sequential(
-        nn.Flatten(),  # (N, 120)
-        nn.Linear(120, 84, bias=bias), *norm(84, dims=1), act(),  # F6
-        nn.Linear(84, num_classes),  # output (the paper: fixed RBF units)
-    )  # fmt: skip
-    return LeNet5(features, classifier)
+def _activation(config: LeNet5Config) -> nn.Module:
+    return {"scaled_tanh": ScaledTanh, "tanh": nn.Tanh, "relu": nn.ReLU}[config.activation]()
+
+
+def _pooling(config: LeNet5Config, channels: int) -> list[nn.Module]:
+    if config.pooling == "subsample":
+        return [Subsampling(channels), _activation(config)]
+    return [nn.AvgPool2d(2) if config.pooling == "avg" else nn.MaxPool2d(2)]
+
+
+def _norm(config: LeNet5Config, channels: int, dims: int = 2) -> list[nn.Module]:
+    if not config.batch_norm:
+        return []
+    return [nn.BatchNorm2d(channels) if dims == 2 else nn.BatchNorm1d(channels)]

@@ -24,8 +24,8 @@ from matplotlib.animation import FuncAnimation
 from matplotlib.figure import Figure
 from matplotlib.patches import Rectangle
 
-from cnnutils._checks import _is_int, _pair, _positive_int
-from cnnutils.geometry import check_fits, window_taps
+from cnnutils._checks import _is_int, _positive_int
+from cnnutils.geometry import _window_args, window_taps
 from cnnutils.ops.conv import conv2d
 
 __all__ = [
@@ -140,6 +140,132 @@ def _grid(ax, shape: tuple[int, int], title: str) -> None:
     ax.set_title(title, fontsize=10)
 
 
+# --- the animator core: a drawing of panels, and the player -------------------------------------
+#
+# A drawing builds its figure once and has a pure ``update(frame)`` that sets every changing
+# artist for that frame, whatever was drawn before (so that the player can seek and restart);
+# ``n_frames`` is the number of output positions. :func:`_animate` plays any such drawing.
+
+
+def _panels(widths: list[int], figsize: tuple[float, float], dpi: float) -> tuple[Figure, list]:
+    """A figure, without ``pyplot``, of panels side by side with widths in proportion."""
+    fig = Figure(figsize=figsize, dpi=dpi, layout="constrained")
+    return fig, list(np.atleast_1d(fig.subplots(1, len(widths), width_ratios=widths)))
+
+
+def _animate(drawing: _SlidingWindowDrawing | _VolumeConvDrawing, interval: int) -> FuncAnimation:
+    """The player: frame ``f`` is ``drawing.update(f)``, from frame 0, looping."""
+    drawing.update(0)
+    return FuncAnimation(
+        drawing.fig,
+        drawing.update,
+        frames=drawing.n_frames,
+        init_func=lambda: drawing.update(0),
+        interval=interval,
+        repeat=True,
+    )
+
+
+# --- one channel, every number shown ------------------------------------------------------------
+
+
+def _cell_labels(ax, values: np.ndarray, fontsize: float) -> list:
+    """One text per cell of ``values``, at the cell's centre."""
+    return [
+        ax.text(c, r, _label(value), ha="center", va="center", fontsize=fontsize)
+        for (r, c), value in np.ndenumerate(values)
+    ]
+
+
+def _changed(name: str, value: object, pair: tuple[int, int], default: tuple[int, int]) -> str:
+    """``", stride 2"`` for a title, as the caller wrote the value, or nothing for the default."""
+    return f", {name} {value}" if pair != default else ""
+
+
+class _SlidingWindowDrawing:
+    """The three panels of :func:`sliding_window_animation` and its ``update(frame)``.
+
+    Args:
+        padded: the zero-padded input, ``(H + 2 pH, W + 2 pW)``.
+        padding: ``(pH, pW)``.
+        kernel: ``(kH, kW)``.
+        out: the cross-correlation, ``(H_out, W_out)``.
+        stride, dilation: pairs.
+        titles: of the input, kernel and output panels.
+        annotate: write the numbers in the cells.
+        cell_size: side of one cell, in inches.
+        dpi: resolution.
+    """
+
+    def __init__(self, padded, padding, kernel, out, stride, dilation, titles, *,
+                 annotate: bool, cell_size: float, dpi: float) -> None:  # fmt: skip
+        self.out, self.stride, self.dilation, self.annotate = out, stride, dilation, annotate
+        self.n_frames, self.kernel_width = out.size, kernel.shape[1]
+        widths = [padded.shape[1], kernel.shape[1], out.shape[1]]
+        rows = max(padded.shape[0], kernel.shape[0], out.shape[0])
+        figsize = (cell_size * (sum(widths) + 3), cell_size * rows + 0.9)
+        self.fig, (ax_in, ax_k, ax_out) = _panels(widths, figsize, dpi)
+        fontsize = 8 if max(padded.shape) <= 8 else 6.5
+        self.taps = self._input_panel(ax_in, padded, padding, kernel.size, titles[0], fontsize)
+        _grid(ax_k, kernel.shape, titles[1])
+        ax_k.imshow(np.ones(kernel.shape), cmap="Oranges", vmin=0, vmax=4)
+        if annotate:
+            _cell_labels(ax_k, kernel, fontsize)
+        self._output_panel(ax_out, titles[2], fontsize)
+        self.heading = self.fig.suptitle(" ", fontsize=10)
+
+    def _input_panel(self, ax, padded, padding, n_taps, title, fontsize) -> list[Rectangle]:
+        """Values, padding in grey, and the kernel's taps (placed by ``update``)."""
+        _grid(ax, padded.shape, title)
+        (ph, pw), (hp, wp) = padding, padded.shape
+        is_pad = np.ones(padded.shape, dtype=bool)
+        is_pad[ph : hp - ph, pw : wp - pw] = False
+        ax.imshow(np.where(is_pad, 0.88, 1.0), cmap="gray", vmin=0, vmax=1)
+        if self.annotate:
+            for text, pad in zip(_cell_labels(ax, padded, fontsize), is_pad.flat, strict=True):
+                text.set_color("0.45" if pad else "black")
+        style = {"facecolor": _WINDOW, "alpha": 0.35, "edgecolor": _WINDOW, "linewidth": 1.5}
+        taps = [Rectangle((0, 0), 1, 1, **style) for _ in range(n_taps)]
+        for tap in taps:
+            ax.add_patch(tap)
+        return taps
+
+    def _output_panel(self, ax, title, fontsize) -> None:
+        """An image that fills in, its numbers, and the current cell."""
+        _grid(ax, self.out.shape, title)
+        top = float(np.abs(self.out).max()) or 1.0
+        self.shown = np.ma.masked_all(self.out.shape)
+        self.picture = ax.imshow(self.shown, cmap="RdBu_r", vmin=-top, vmax=top, alpha=0.45)
+        self.labels = _cell_labels(ax, self.out, fontsize) if self.annotate else []
+        for text in self.labels:
+            text.set_visible(False)
+        self.current = Rectangle(
+            (-0.5, -0.5), 1, 1, facecolor="none", edgecolor=_OUTPUT, linewidth=2.5, zorder=3
+        )
+        ax.add_patch(self.current)
+
+    def update(self, frame: int) -> list:
+        (sh, sw), (dh, dw), w_out = self.stride, self.dilation, self.out.shape[1]
+        i, j = divmod(frame, w_out)
+        for index, tap in enumerate(self.taps):
+            a, b = divmod(index, self.kernel_width)
+            tap.set_xy((j * sw + b * dw - 0.5, i * sh + a * dh - 0.5))
+        # Stateless: frame f shows outputs 0..f whatever was drawn before (seeking, restarts).
+        done = np.arange(self.n_frames).reshape(self.out.shape) <= frame
+        self.shown[:] = np.ma.masked_array(self.out, mask=~done)
+        self.picture.set_data(self.shown)
+        for index, text in enumerate(self.labels):
+            text.set_visible(index <= frame)
+        self.current.set_xy((j - 0.5, i - 0.5))
+        value = self.out[i, j]
+        self.heading.set_text(
+            f"out[{i}, {j}] = sum(window × kernel) = {_label(value)}"
+            if self.annotate
+            else f"out[{i}, {j}] = {value:.3g}"
+        )
+        return [*self.taps, self.picture, self.current, self.heading, *self.labels]
+
+
 def sliding_window_animation(
     image: torch.Tensor | np.ndarray,
     kernel: torch.Tensor | np.ndarray,
@@ -195,107 +321,28 @@ def sliding_window_animation(
     fn = "sliding_window_animation"
     x = _as_matrix(image, "image")
     w = _as_matrix(kernel, "kernel")
-    (sh, sw) = _pair(stride, "stride", fn, 1)
-    (ph, pw) = _pair(padding, "padding", fn, 0)
-    (dh, dw) = _pair(dilation, "dilation", fn, 1)
-    h, wd = x.shape
-    kh, kw = w.shape
-    check_fits(fn, (h, wd), (kh, kw), (ph, pw), (dh, dw))
-    padded_shape = (h + 2 * ph, wd + 2 * pw)
+    _, s, p, d = _window_args(fn, x.shape, w.shape, stride, padding, dilation)
+    interval = _positive_int(interval, "interval", fn)
     out = conv2d(
-        torch.from_numpy(x)[None, None],
-        torch.from_numpy(w)[None, None],
-        stride=(sh, sw),
-        padding=(ph, pw),
-        dilation=(dh, dw),
-    )[0, 0].numpy()  # (H_out, W_out)
-    h_out, w_out = out.shape
-    n_frames = h_out * w_out
-    if n_frames > max_frames:
+        torch.from_numpy(x)[None, None], torch.from_numpy(w)[None, None],
+        stride=s, padding=p, dilation=d,
+    )[0, 0].numpy()  # (H_out, W_out)  # fmt: skip
+    if out.size > max_frames:
         raise ValueError(
-            f"{fn}: {n_frames} output positions would make {n_frames} frames, more than "
+            f"{fn}: {out.size} output positions would make {out.size} frames, more than "
             f"max_frames={max_frames}; use a smaller input or a larger stride"
         )
-    if annotate is None:
-        annotate = max(padded_shape) <= 12
-    padded = np.pad(x, ((ph, ph), (pw, pw)))  # (H + 2 pH, W + 2 pW)
-
-    # Figure: three panels side by side, widths in proportion to their numbers of columns.
-    widths = [padded_shape[1], kw, w_out]
-    rows = max(padded_shape[0], kh, h_out)
-    fig = Figure(
-        figsize=(cell_size * (sum(widths) + 3), cell_size * rows + 0.9),
-        dpi=dpi,
-        layout="constrained",
+    padded = np.pad(x, ((p[0], p[0]), (p[1], p[1])))  # (H + 2 pH, W + 2 pW)
+    titles = (
+        f"input {x.shape[0]}×{x.shape[1]}" + _changed("padding", padding, p, (0, 0)),
+        f"kernel {w.shape[0]}×{w.shape[1]}" + _changed("dilation", dilation, d, (1, 1)),
+        f"output {out.shape[0]}×{out.shape[1]}" + _changed("stride", stride, s, (1, 1)),
     )
-    ax_in, ax_k, ax_out = fig.subplots(1, 3, width_ratios=widths)
-    fontsize = 8 if max(padded_shape) <= 8 else 6.5
-
-    # Input panel: values, padding in grey.
-    _grid(ax_in, padded_shape, f"input {h}×{wd}" + (f", padding {padding}" if ph or pw else ""))
-    is_pad = np.ones(padded_shape, dtype=bool)
-    is_pad[ph : ph + h, pw : pw + wd] = False
-    ax_in.imshow(np.where(is_pad, 0.88, 1.0), cmap="gray", vmin=0, vmax=1)
-    if annotate:
-        for (r, c), value in np.ndenumerate(padded):
-            color = "0.45" if is_pad[r, c] else "black"
-            ax_in.text(
-                c, r, _label(value), ha="center", va="center", fontsize=fontsize, color=color
-            )
-    taps = [
-        Rectangle((0, 0), 1, 1, facecolor=_WINDOW, alpha=0.35, edgecolor=_WINDOW, linewidth=1.5)
-        for _ in range(kh * kw)
-    ]
-    for tap in taps:
-        ax_in.add_patch(tap)
-
-    # Kernel panel.
-    title = f"kernel {kh}×{kw}" + (f", dilation {dilation}" if (dh, dw) != (1, 1) else "")
-    _grid(ax_k, (kh, kw), title)
-    ax_k.imshow(np.ones((kh, kw)), cmap="Oranges", vmin=0, vmax=4)
-    if annotate:
-        for (r, c), value in np.ndenumerate(w):
-            ax_k.text(c, r, _label(value), ha="center", va="center", fontsize=fontsize)
-
-    # Output panel: an image that fills in, its numbers, the current cell.
-    out_title = f"output {h_out}×{w_out}" + (f", stride {stride}" if (sh, sw) != (1, 1) else "")
-    _grid(ax_out, (h_out, w_out), out_title)
-    top = float(np.abs(out).max()) or 1.0
-    shown = np.ma.masked_all(out.shape)
-    picture = ax_out.imshow(shown, cmap="RdBu_r", vmin=-top, vmax=top, alpha=0.45)
-    labels = []
-    if annotate:
-        for (r, c), value in np.ndenumerate(out):
-            text = ax_out.text(c, r, _label(value), ha="center", va="center", fontsize=fontsize)
-            text.set_visible(False)
-            labels.append(text)
-    current = Rectangle(
-        (-0.5, -0.5), 1, 1, facecolor="none", edgecolor=_OUTPUT, linewidth=2.5, zorder=3
+    annotate = max(padded.shape) <= 12 if annotate is None else annotate
+    drawing = _SlidingWindowDrawing(
+        padded, p, w, out, s, d, titles, annotate=annotate, cell_size=cell_size, dpi=dpi
     )
-    ax_out.add_patch(current)
-    heading = fig.suptitle(" ", fontsize=10)
-
-    def update(frame: int) -> list:
-        i, j = divmod(frame, w_out)
-        for index, tap in enumerate(taps):
-            a, b = divmod(index, kw)
-            tap.set_xy((j * sw + b * dw - 0.5, i * sh + a * dh - 0.5))
-        # Stateless: frame f shows outputs 0..f whatever was drawn before (seeking, restarts).
-        done = np.arange(n_frames).reshape(h_out, w_out) <= frame
-        shown[:] = np.ma.masked_array(out, mask=~done)
-        picture.set_data(shown)
-        for index, text in enumerate(labels):
-            text.set_visible(index <= frame)
-        current.set_xy((j - 0.5, i - 0.5))
-        heading.set_text(
-            f"out[{i}, {j}] = sum(window × kernel) = {_label(out[i, j])}"
-            if annotate
-            else f"out[{i}, {j}] = {out[i, j]:.3g}"
-        )
-        return [*taps, picture, current, heading, *labels]
-
-    update(0)
-    return FuncAnimation(fig, update, frames=n_frames, interval=interval, repeat=True)
+    return _animate(drawing, interval)
 
 
 # --- a filter sliding over a volume -------------------------------------------------------------
@@ -310,109 +357,88 @@ _OUT_COLORS = ("#74c476", "#9e9ac8", "#fdae6b", "#6baed6", "#fb6a4a", "#bdbdbd")
 
 
 class _VolumeConvDrawing:
-    """The artists of one drawing and a pure ``update(frame)`` that sets them for a frame."""
+    """The panels of :func:`volume_conv_frame` (input channels, then output maps) and a pure
+    ``update(frame)`` that draws output position ``frame``; the arguments are theirs."""
 
-    def __init__(
-        self,
-        fn: str,
-        in_channels: object,
-        height: object,
-        width: object,
-        kernel_size: object,
-        stride: object,
-        padding: object,
-        dilation: object,
-        out_channels: object,
-        dpi: float,
-    ) -> None:
+    def __init__(self, fn, in_channels, height, width, kernel_size, stride, padding, dilation,
+                 out_channels, dpi) -> None:  # fmt: skip
         self.c_in = _positive_int(in_channels, "in_channels", fn)
         self.c_out = _positive_int(out_channels, "out_channels", fn)
-        h = _positive_int(height, "height", fn)
-        w = _positive_int(width, "width", fn)
-        self.kernel = _pair(kernel_size, "kernel_size", fn, 1)
-        self.stride = _pair(stride, "stride", fn, 1)
-        self.padding = _pair(padding, "padding", fn, 0)
-        self.dilation = _pair(dilation, "dilation", fn, 1)
-        check_fits(fn, (h, w), self.kernel, self.padding, self.dilation)
+        self.size = (_positive_int(height, "height", fn), _positive_int(width, "width", fn))
+        self.kernel, self.stride, self.padding, self.dilation = _window_args(
+            fn, self.size, kernel_size, stride, padding, dilation
+        )
         if self.c_in + self.c_out > 8:
             raise ValueError(
                 f"{fn}: in_channels + out_channels must be <= 8 to stay legible, got "
                 f"{self.c_in} + {self.c_out}"
             )
-        self.size = (h, w)
-        self.rows = window_taps(
-            h, self.kernel[0], self.stride[0], self.padding[0], self.dilation[0]
-        )
-        self.cols = window_taps(
-            w, self.kernel[1], self.stride[1], self.padding[1], self.dilation[1]
+        self.rows, self.cols = (
+            window_taps(n, k, s, p, d)
+            for n, k, s, p, d in zip(
+                self.size, self.kernel, self.stride, self.padding, self.dilation, strict=True
+            )
         )
         self.out_size = (len(self.rows), len(self.cols))
         self.n_frames = self.out_size[0] * self.out_size[1]
         self._build(dpi)
 
     def _build(self, dpi: float) -> None:
-        (h, w), (ph, pw) = self.size, self.padding
+        (h, w), (ph, pw), (ho, wo) = self.size, self.padding, self.out_size
         hp, wp = h + 2 * ph, w + 2 * pw
-        ho, wo = self.out_size
         widths = [wp] * self.c_in + [wo] * self.c_out
         # Height of the tallest grid sets the scale; about 0.32 inch per cell, within 10 × 4.
         unit = min(0.32, 9.6 / (sum(widths) + len(widths)), 3.2 / max(hp, ho))
         unit = max(1, int(unit * dpi)) / dpi  # whole pixels per cell: crisper, smaller PNGs
-        fig = Figure(
-            figsize=(unit * (sum(widths) + len(widths)) + 0.3, unit * max(hp, ho) + 1.0),
-            dpi=dpi,
-            layout="constrained",
-        )
-        axes = fig.subplots(1, len(widths), width_ratios=widths)
-        axes = np.atleast_1d(axes)
-        self.in_cells: list[dict[tuple[int, int], Rectangle]] = []
-        self.out_cells: list[dict[tuple[int, int], Rectangle]] = []
-        self.spans: list[Rectangle] = []
-        k_eff = [d * (k - 1) + 1 for d, k in zip(self.dilation, self.kernel, strict=True)]
+        figsize = (unit * (sum(widths) + len(widths)) + 0.3, unit * max(hp, ho) + 1.0)
+        self.fig, axes = _panels(widths, figsize, dpi)
+        self.in_cells, self.spans = [], []
         for c, ax in enumerate(axes[: self.c_in]):
-            cells = {}
-            for r in range(-ph, h + ph):
-                for q in range(-pw, w + pw):
-                    rect = Rectangle((q, r), 1, 1, edgecolor="#969696", linewidth=0.6)
-                    rect.set_gid(f"in{c}:{r},{q}")
-                    ax.add_patch(rect)
-                    cells[(r, q)] = rect
-                    if not (0 <= r < h and 0 <= q < w):  # a zero of the padding
-                        ax.text(
-                            q + 0.5,
-                            r + 0.5,
-                            "0",
-                            ha="center",
-                            va="center",
-                            fontsize=9,
-                            color="#737373",
-                        )
-            self.in_cells.append(cells)
-            span = Rectangle((0, 0), k_eff[1], k_eff[0], fill=False, edgecolor="#d94801", lw=2)
-            ax.add_patch(span)
-            self.spans.append(span)
-            if ph or pw:  # the outline of the real input, inside the padding
-                ax.add_patch(Rectangle((0, 0), w, h, fill=False, edgecolor="#08519c", lw=1.2))
-            self._frame(ax, (-ph, h + ph), (-pw, w + pw))
-            ax.set_title(f"input ch. {c + 1}/{self.c_in}", fontsize=11)
-        for o, ax in enumerate(axes[self.c_in :]):
-            cells = {}
-            for i in range(ho):
-                for j in range(wo):
-                    rect = Rectangle((j, i), 1, 1, edgecolor="#969696", linewidth=0.6)
-                    rect.set_gid(f"out{o}:{i},{j}")
-                    ax.add_patch(rect)
-                    cells[(i, j)] = rect
-            self.out_cells.append(cells)
-            self._frame(ax, (0, ho), (0, wo))
-            ax.set_title(f"map {o + 1}", fontsize=11)
-        self.fig, self.axes = fig, axes
-        self.title = fig.suptitle("", fontsize=12)
-        fig.supxlabel(
+            self._input_panel(ax, c)
+        self.out_cells = [self._output_panel(ax, o) for o, ax in enumerate(axes[self.c_in :])]
+        self.title = self.fig.suptitle("", fontsize=12)
+        self.fig.supxlabel(
             "orange: read now · darker blue: read before · light blue: not read yet"
             + (" · 0: zero padding" if ph or pw else ""),
             fontsize=10,
         )
+
+    def _input_panel(self, ax, c: int) -> None:
+        """Input channel ``c``: a cell per padded value, the window's outline, the real input's."""
+        (h, w), (ph, pw) = self.size, self.padding
+        cells = {}
+        for r in range(-ph, h + ph):
+            for q in range(-pw, w + pw):
+                cells[(r, q)] = self._cell(ax, (r, q), f"in{c}:{r},{q}")
+                if not (0 <= r < h and 0 <= q < w):  # a zero of the padding
+                    zero = {"ha": "center", "va": "center", "fontsize": 9, "color": "#737373"}
+                    ax.text(q + 0.5, r + 0.5, "0", **zero)
+        self.in_cells.append(cells)
+        k_eff = [d * (k - 1) + 1 for d, k in zip(self.dilation, self.kernel, strict=True)]
+        span = Rectangle((0, 0), k_eff[1], k_eff[0], fill=False, edgecolor="#d94801", lw=2)
+        ax.add_patch(span)
+        self.spans.append(span)
+        if ph or pw:  # the outline of the real input, inside the padding
+            ax.add_patch(Rectangle((0, 0), w, h, fill=False, edgecolor="#08519c", lw=1.2))
+        self._frame(ax, (-ph, h + ph), (-pw, w + pw))
+        ax.set_title(f"input ch. {c + 1}/{self.c_in}", fontsize=11)
+
+    def _output_panel(self, ax, o: int) -> dict[tuple[int, int], Rectangle]:
+        """Output map ``o``: a cell per output position."""
+        ho, wo = self.out_size
+        cells = {
+            (i, j): self._cell(ax, (i, j), f"out{o}:{i},{j}") for i in range(ho) for j in range(wo)
+        }
+        self._frame(ax, (0, ho), (0, wo))
+        ax.set_title(f"map {o + 1}", fontsize=11)
+        return cells
+
+    @staticmethod
+    def _cell(ax, row_col: tuple[int, int], gid: str) -> Rectangle:
+        rect = Rectangle(row_col[::-1], 1, 1, edgecolor="#969696", linewidth=0.6)
+        rect.set_gid(gid)
+        ax.add_patch(rect)
+        return rect
 
     @staticmethod
     def _frame(ax, rows: tuple[int, int], cols: tuple[int, int]) -> None:
@@ -511,22 +537,13 @@ def volume_conv_frame(
         >>> len(fig.axes), fig.axes[0].get_title()
         (5, 'input ch. 1/3')
     """
+    fn = "volume_conv_frame"
     drawing = _VolumeConvDrawing(
-        "volume_conv_frame",
-        in_channels,
-        height,
-        width,
-        kernel_size,
-        stride,
-        padding,
-        dilation,
-        out_channels,
-        dpi,
+        fn, in_channels, height, width, kernel_size, stride, padding, dilation, out_channels, dpi
     )
     if not _is_int(position) or not 0 <= position < drawing.n_frames:
         raise ValueError(
-            f"volume_conv_frame: position must be an int in [0, {drawing.n_frames}), "
-            f"got {position!r}"
+            f"{fn}: position must be an int in [0, {drawing.n_frames}), got {position!r}"
         )
     drawing.update(int(position))
     return drawing.fig
@@ -581,25 +598,9 @@ def volume_conv_animation(
         >>> "<img" in anim.to_jshtml()
         True
     """
+    fn = "volume_conv_animation"
+    interval = _positive_int(interval, "interval", fn)
     drawing = _VolumeConvDrawing(
-        "volume_conv_animation",
-        in_channels,
-        height,
-        width,
-        kernel_size,
-        stride,
-        padding,
-        dilation,
-        out_channels,
-        dpi,
+        fn, in_channels, height, width, kernel_size, stride, padding, dilation, out_channels, dpi
     )
-    interval = _positive_int(interval, "interval", "volume_conv_animation")
-    drawing.update(0)
-    return FuncAnimation(
-        drawing.fig,
-        drawing.update,
-        frames=drawing.n_frames,
-        init_func=lambda: drawing.update(0),
-        interval=interval,
-        blit=False,
-    )
+    return _animate(drawing, interval)

@@ -17,13 +17,13 @@ from cnnutils.course.exercises import (
     CheckResult,
     Unsolved,
     check,
+    evaluate,
     exercise,
     exercise_ids,
     expect,
     get_exercise,
     need,
 )
-from cnnutils.training.loop import evaluate
 
 ROOT = Path(__file__).resolve().parents[2]
 CHECK_CALL = re.compile(r"""check\(\s*["'](\d{2}\.\d+)["']\s*,\s*globals\(\)\s*\)""")

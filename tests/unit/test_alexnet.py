@@ -8,7 +8,7 @@ import torchvision
 from torch import nn
 from torch.utils.flop_counter import FlopCounterMode
 
-from cnnutils.models.alexnet import AlexNet, alexnet
+from cnnutils.models.alexnet import AlexNet, AlexNetConfig, alexnet
 from cnnutils.models.lenet5 import lenet5
 from cnnutils.models.summary import layer_summary
 from cnnutils.ops.lrn import LocalResponseNorm
@@ -194,19 +194,70 @@ def test_split_grouped_conv_and_groups_on_devices():
 @pytest.mark.parametrize(
     ("kwargs", "match"),
     [
-        ({"variant": "caffe"}, r"alexnet: variant must be one of \['original', 'torchvision'\]"),
-        ({"num_classes": 0}, "alexnet: num_classes must be a positive int, got 0"),
+        (
+            {"variant": "caffe"},
+            r"alexnet: variant must be one of \('original', 'torchvision'\), got 'caffe'",
+        ),
+        ({"num_classes": 0}, "alexnet: num_classes must be >= 1, got 0"),
         ({"activation": "sigmoid"}, "alexnet: activation must be one of"),
-        ({"lrn_mode": "cross"}, "alexnet: lrn_mode must be 'inter' or 'intra'"),
+        ({"lrn_mode": "cross"}, r"alexnet: lrn_mode must be one of \('inter', 'intra'\)"),
         ({"dropout": 1.0}, r"alexnet: dropout must be a number in \[0, 1\), got 1.0"),
         ({"remove": (1,)}, r"alexnet: remove may hold layers \[3, 4, 5, 6, 7\]"),
         ({"width": 0}, "alexnet: width must be a positive number"),
         ({"input_size": 32}, "alexnet: input_size 32 is too small for this network"),
+        ({"input_size": 0}, "alexnet: input_size must be >= 1, got 0"),
+        ({"stem": (3, 0, 1)}, "alexnet: stem's stride must be >= 1, got 0"),
+        ({"stem": (3, 1, -1)}, "alexnet: stem's padding must be >= 0, got -1"),
     ],
 )
 def test_errors(kwargs, match):
     with pytest.raises(ValueError, match=match):
         meta(**kwargs)
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "match"),
+    [
+        ({"stem": (3, 1)}, r"alexnet: stem must be a tuple \(kernel, stride, padding\) of three "
+         r"ints, got \(3, 1\)"),
+        ({"stem": (3.0, 1, 1)}, r"alexnet: stem must be a tuple .* got \(3.0, 1, 1\)"),
+        ({"num_classes": 5.0}, "alexnet: num_classes must be an int, got 5.0"),
+        ({"in_channels": True}, "alexnet: in_channels must be an int, got True"),
+        ({"input_size": "32"}, "alexnet: input_size must be an int, got '32'"),
+        ({"variant": None}, r"alexnet: variant must be one of \('original', .*, got None"),
+        ({"lrn": "yes"}, "alexnet: lrn must be a bool, got 'yes'"),
+        ({"dropout": "0.5"}, "alexnet: dropout must be a number, got '0.5'"),
+        ({"width": None}, "alexnet: width must be a number, got None"),
+        ({"remove": 3}, "alexnet: remove must be a sequence of layer numbers, got 3"),
+        ({"remove": (3.0,)}, r"alexnet: remove must hold layer numbers \(ints\), got \[3.0\]"),
+    ],
+)  # fmt: skip
+def test_type_errors(kwargs, match):
+    with pytest.raises(TypeError, match=match):
+        meta(**kwargs)
+
+
+def test_the_class_builds_from_a_config_like_the_builder():
+    options = {"num_classes": 5, "width": 1 / 8, "input_size": 32, "stem": (5, 2, 2), "remove": [7]}
+    torch.manual_seed(0)
+    built = alexnet(**options)
+    torch.manual_seed(0)
+    direct = AlexNet(AlexNetConfig(**options))
+    assert built.config == direct.config
+    assert built.config.remove == (7,) and built.config.lrn and built.config.groups
+    assert built.layer_index == direct.layer_index and repr(built) == repr(direct)
+    after = direct.state_dict()
+    assert all(torch.equal(v, after[k]) for k, v in built.state_dict().items())
+    with torch.device("meta"):
+        assert (
+            AlexNet().config
+            == alexnet().config
+            == AlexNetConfig(lrn=True, groups=True, input_size=227, stem=(11, 4, 0))
+        )
+    with pytest.raises(TypeError, match="AlexNet: config must be an AlexNetConfig, got dict"):
+        AlexNet(options)
+    with pytest.raises(ValueError, match="AlexNet: input_size 32 is too small"):
+        AlexNet(AlexNetConfig(input_size=32))
 
 
 def test_layer_summary_errors():

@@ -143,6 +143,8 @@ def test_plays_as_javascript_html_without_pyplot():
             ValueError,
             r"784 output positions would make 784 frames, more than max_frames=200",
         ),
+        (torch.ones(3, 3), torch.ones(2, 2), {"interval": 0}, ValueError, r"interval must be >= 1"),
+        (torch.ones(3, 3), torch.ones(2, 2), {"interval": 0.5}, TypeError, r"interval must be an"),
     ],
 )
 def test_errors(image, kernel, kwargs, error, match):

@@ -7,7 +7,15 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from cnnutils.models.lenet5 import C3_TABLE, C3Connections, LeNet5, ScaledTanh, Subsampling, lenet5
+from cnnutils.models.lenet5 import (
+    C3_TABLE,
+    C3Connections,
+    LeNet5,
+    LeNet5Config,
+    ScaledTanh,
+    Subsampling,
+    lenet5,
+)
 
 # Table I of LeCun et al. (1998), copied from the paper: rows are S2 maps, columns C3 maps.
 PAPER_TABLE_I = """
@@ -210,16 +218,57 @@ def test_train_step_changes_every_parameter():
 @pytest.mark.parametrize(
     ("kwargs", "match"),
     [
-        ({"variant": "vgg"}, r"lenet5: variant must be one of \['classic', 'modern'\], got 'vgg'"),
+        ({"variant": "vgg"}, r"lenet5: variant must be one of \('classic', 'modern'\), got 'vgg'"),
         ({"activation": "gelu"}, r"lenet5: activation must be one of .*got 'gelu'"),
         ({"pooling": "lp"}, r"lenet5: pooling must be one of .*got 'lp'"),
-        ({"num_classes": 0}, r"lenet5: num_classes must be a positive int, got 0"),
-        ({"in_channels": True}, r"lenet5: in_channels must be a positive int, got True"),
+        ({"num_classes": 0}, r"lenet5: num_classes must be >= 1, got 0"),
     ],
 )
 def test_builder_rejects_bad_options(kwargs, match):
     with pytest.raises(ValueError, match=match):
         lenet5(**kwargs)
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "match"),
+    [
+        ({"in_channels": True}, r"lenet5: in_channels must be an int, got True"),
+        ({"num_classes": 10.0}, r"lenet5: num_classes must be an int, got 10.0"),
+        (
+            {"activation": nn.ReLU},
+            r"lenet5: activation must be one of \('scaled_tanh', .*got <class",
+        ),
+        ({"c3_table": 1}, r"lenet5: c3_table must be a bool, got 1"),
+        ({"batch_norm": None}, r"lenet5: batch_norm must be a bool, got None"),
+    ],
+)
+def test_builder_rejects_options_of_the_wrong_type(kwargs, match):
+    with pytest.raises(TypeError, match=match):
+        lenet5(**kwargs)
+
+
+def test_the_class_builds_from_a_config_like_the_builder():
+    torch.manual_seed(0)
+    built = lenet5(variant="modern", batch_norm=True, num_classes=5)
+    torch.manual_seed(0)
+    direct = LeNet5(LeNet5Config(variant="modern", batch_norm=True, num_classes=5))
+    assert (
+        built.config
+        == direct.config
+        == LeNet5Config(
+            "modern", 5, 1, activation="relu", pooling="max", c3_table=False, batch_norm=True
+        )
+    )
+    assert repr(built) == repr(direct)
+    after = direct.state_dict()
+    assert all(torch.equal(v, after[k]) for k, v in built.state_dict().items())
+    assert (
+        LeNet5().config
+        == lenet5().config
+        == LeNet5Config(activation="scaled_tanh", pooling="subsample", c3_table=True)
+    )
+    with pytest.raises(TypeError, match="LeNet5: config must be a LeNet5Config, got str"):
+        LeNet5("classic")
 
 
 def test_builder_is_keyword_only():

@@ -11,6 +11,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from cnnutils.course.exercises import exercise, expect, need, parameter_count
+from cnnutils.course.exercises._references import _binomial_blur
 from cnnutils.geometry import receptive_field
 from cnnutils.ops.equivariance import equivariance_error
 from cnnutils.ops.locally_connected import LocallyConnected2d
@@ -93,51 +94,61 @@ def _blur_before_subsampling(ns: Mapping[str, Any]) -> str:
     with torch.random.fork_rng(devices=[]):  # make_conv reseeds the global generator
         dense_map = make_conv("circular")
         plain = make_conv("circular", stride=2)
-    binomial = torch.tensor([1.0, 2.0, 1.0], dtype=image.dtype, device=image.device)
-    blur = (binomial[:, None] * binomial[None, :] / 16).expand(8, 1, 3, 3)
-
-    def reference(x: torch.Tensor, padding: str = "circular") -> torch.Tensor:
-        mode = "circular" if padding == "circular" else "constant"
-        y = F.pad(dense_map(x), (1, 1, 1, 1), mode=mode)
-        return F.conv2d(y, blur, stride=2, groups=8)
-
     with torch.no_grad():
-        got = blurred(image)
-        want = reference(image)
+        _check_blurred(blurred, image, dense_map)
+    errors = _check_blur_errors(blurred, blur_errors, image, shifts)
+    plain_odd = max(equivariance_error(plain, image, 0, d, stride=2) for d in shifts[1::2])
+    return f"even shifts exact; odd: {errors[1::2].max():.3f} instead of {plain_odd:.3f}."
+
+
+def _blur_reference(
+    dense_map: nn.Module, x: torch.Tensor, padding: str = "circular"
+) -> torch.Tensor:
+    """The stride-1 maps, padded by 1 (circularly or with zeros), blurred at stride 2."""
+    y = F.pad(dense_map(x), (1, 1, 1, 1), mode="circular" if padding == "circular" else "constant")
+    return F.conv2d(y, _binomial_blur(8, x), stride=2, groups=8)
+
+
+def _check_blurred(blurred: Any, image: torch.Tensor, dense_map: nn.Module) -> None:
+    got, want = blurred(image), _blur_reference(dense_map, image)
+    expect(
+        isinstance(got, torch.Tensor),
+        f"blurred(image) should return a tensor, got {type(got).__name__}.",
+    )
+    got = got.detach()
+    if got.shape != want.shape:
+        hint = ""
+        if got.shape[-1] == image.shape[-1]:
+            hint = " Apply the blur with stride 2."
+        elif got.shape[-1] == want.shape[-1] - 1:
+            hint = " Pad the maps circularly by 1 before the blur."
         expect(
-            isinstance(got, torch.Tensor),
-            f"blurred(image) should return a tensor, got {type(got).__name__}.",
+            False,
+            f"blurred(image) has shape {tuple(got.shape)}, expected {tuple(want.shape)}." + hint,
         )
-        got = got.detach()
-        if got.shape != want.shape:
-            hint = ""
-            if got.shape[-1] == image.shape[-1]:
-                hint = " Apply the blur with stride 2."
-            elif got.shape[-1] == want.shape[-1] - 1:
-                hint = " Pad the maps circularly by 1 before the blur."
-            expect(
-                False,
-                f"blurred(image) has shape {tuple(got.shape)}, expected {tuple(want.shape)}."
-                + hint,
-            )
-        subsampled = dense_map(image)[..., ::2, ::2]
-        expect(
-            not torch.allclose(got, subsampled),
-            "blurred only subsamples the stride-1 maps: blur them with the binomial kernel, "
-            "at stride 2, instead.",
-        )
-        expect(
-            not torch.allclose(got, reference(image, padding="zeros")),
-            "blurred pads with zeros; use circular padding (F.pad(..., mode='circular')), or "
-            "the borders break equivariance.",
-        )
-        error = (got - want).abs().max().item()
-        expect(
-            error < 1e-6 * want.abs().max().item(),
-            f"blurred(image) differs from the reference by up to {error:.2g}: stride-1 "
-            "layer make_conv('circular'), circular padding of 1, then the normalised "
-            "binomial blur (1/16)[1, 2, 1]ᵀ[1, 2, 1] on each map with stride 2 and groups=8.",
-        )
+    subsampled = dense_map(image)[..., ::2, ::2]
+    expect(
+        not torch.allclose(got, subsampled),
+        "blurred only subsamples the stride-1 maps: blur them with the binomial kernel, "
+        "at stride 2, instead.",
+    )
+    expect(
+        not torch.allclose(got, _blur_reference(dense_map, image, padding="zeros")),
+        "blurred pads with zeros; use circular padding (F.pad(..., mode='circular')), or "
+        "the borders break equivariance.",
+    )
+    error = (got - want).abs().max().item()
+    expect(
+        error < 1e-6 * want.abs().max().item(),
+        f"blurred(image) differs from the reference by up to {error:.2g}: stride-1 "
+        "layer make_conv('circular'), circular padding of 1, then the normalised "
+        "binomial blur (1/16)[1, 2, 1]ᵀ[1, 2, 1] on each map with stride 2 and groups=8.",
+    )
+
+
+def _check_blur_errors(
+    blurred: Any, blur_errors: Any, image: torch.Tensor, shifts: range
+) -> np.ndarray:
     errors = np.asarray(blur_errors, dtype=float).ravel()
     expect(
         errors.shape == (len(shifts),),
@@ -152,8 +163,7 @@ def _blur_before_subsampling(ns: Mapping[str, Any]) -> str:
         f"{np.round(want_errors[:3], 3).tolist()} from equivariance_error(blurred, image, 0, d, "
         f"stride=2){hint if np.allclose(errors, stride_1) else ''}.",
     )
-    plain_odd = max(equivariance_error(plain, image, 0, d, stride=2) for d in shifts[1::2])
-    return f"even shifts exact; odd: {errors[1::2].max():.3f} instead of {plain_odd:.3f}."
+    return errors
 
 
 @exercise(

@@ -10,6 +10,7 @@ import torch
 import torch.nn.functional as F
 
 from cnnutils.course.exercises import Unsolved, exercise, expect, need
+from cnnutils.course.exercises._references import _binomial_blur
 
 __all__: list[str] = []
 
@@ -147,15 +148,11 @@ def _who_gets_a_gradient(ns: Mapping[str, Any]) -> str:
     )
 
 
-_BINOMIAL = torch.tensor([1.0, 2.0, 1.0], dtype=torch.float64)
-_BLUR = torch.outer(_BINOMIAL, _BINOMIAL) / 16  # (3, 3), sums to 1
-
-
 def _blur_pool(x: torch.Tensor) -> torch.Tensor:
     """Reference: dense 2×2 max (stride 1), then the binomial blur per channel at stride 2."""
     c = x.shape[1]
     dense = F.max_pool2d(x, 2, stride=1)
-    return F.conv2d(dense, _BLUR.to(x).expand(c, 1, 3, 3), stride=2, groups=c)
+    return F.conv2d(dense, _binomial_blur(c, x), stride=2, groups=c)
 
 
 def _aligned_change(y0: torch.Tensor, y1: torch.Tensor, d: int, stride: int) -> float:
@@ -171,36 +168,7 @@ def _aligned_change(y0: torch.Tensor, y1: torch.Tensor, d: int, stride: int) -> 
 
 @exercise("05.4", names=("blur_pool", "blur_error"), functions=("blur_pool",))
 def _blur_before_subsampling(ns: Mapping[str, Any]) -> str:
-    blur_pool = need(ns, "blur_pool")
-    x = _random(2, 3, 12, 10)
-    call = "blur_pool(x) on a (2, 3, 12, 10) input"
-    got = _tensor(blur_pool(x.clone()), call)
-    want = _blur_pool(x)
-    if got.shape != want.shape:
-        hint = "2×2 max at stride 1 keeps H - 1 rows; the 3×3 blur at stride 2, no padding"
-        c = x.shape[1]
-        padded = F.conv2d(
-            F.max_pool2d(x, 2, stride=1), _BLUR.expand(c, 1, 3, 3), stride=2, padding=1, groups=c
-        )
-        if got.shape == padded.shape:
-            hint = "the blur has no padding"
-        elif got.shape[-2:] == F.max_pool2d(x, 2).shape[-2:]:
-            hint = "the dense max has stride 1; the blur does the subsampling (stride 2)"
-        raise Unsolved(
-            f"{call} has shape {tuple(got.shape)}, expected {tuple(want.shape)}: {hint}."
-        )
-    if not torch.allclose(got, want, rtol=1e-5, atol=1e-6):
-        hint = "dense 2×2 max (stride 1), then the binomial blur on each channel at stride 2"
-        c = x.shape[1]
-        mixed = F.conv2d(F.max_pool2d(x, 2, stride=1), _BLUR.expand(c, c, 3, 3), stride=2)
-        no_max = F.conv2d(x, _BLUR.expand(c, 1, 3, 3), stride=2, groups=c)
-        if torch.allclose(got, 16 * want, rtol=1e-5, atol=1e-6):
-            hint = "16× too large: the binomial filter is divided by 16, so that it sums to 1"
-        elif torch.allclose(got, mixed, rtol=1e-5, atol=1e-6):
-            hint = "the blur mixes the channels: blur each one separately (groups=C)"
-        elif no_max.shape == got.shape and torch.allclose(got, no_max, rtol=1e-5, atol=1e-6):
-            hint = "the dense 2×2 max (stride 1) comes before the blur"
-        raise Unsolved(f"{call} differs from the reference; {hint}.")
+    _check_blur_pool(need(ns, "blur_pool"))
     blur_error = _number(need(ns, "blur_error"), "blur_error")
     reps = ns.get("reps")
     expect(
@@ -222,3 +190,30 @@ def _blur_before_subsampling(ns: Mapping[str, Any]) -> str:
         f"after a 1-pixel shift the error is {blur_error:.2f} with blur pooling, "
         f"{max_error:.2f} with 2×2 max pooling."
     )
+
+
+def _check_blur_pool(blur_pool: Any) -> None:
+    x = _random(2, 3, 12, 10)
+    c, call = x.shape[1], "blur_pool(x) on a (2, 3, 12, 10) input"
+    got, want = _tensor(blur_pool(x.clone()), call), _blur_pool(x)
+    blur, dense = _binomial_blur(c, x), F.max_pool2d(x, 2, stride=1)
+    if got.shape != want.shape:
+        hint = "2×2 max at stride 1 keeps H - 1 rows; the 3×3 blur at stride 2, no padding"
+        if got.shape == F.conv2d(dense, blur, stride=2, padding=1, groups=c).shape:
+            hint = "the blur has no padding"
+        elif got.shape[-2:] == F.max_pool2d(x, 2).shape[-2:]:
+            hint = "the dense max has stride 1; the blur does the subsampling (stride 2)"
+        raise Unsolved(
+            f"{call} has shape {tuple(got.shape)}, expected {tuple(want.shape)}: {hint}."
+        )
+    if not torch.allclose(got, want, rtol=1e-5, atol=1e-6):
+        hint = "dense 2×2 max (stride 1), then the binomial blur on each channel at stride 2"
+        mixed = F.conv2d(dense, blur.expand(c, c, 3, 3), stride=2)
+        no_max = F.conv2d(x, blur, stride=2, groups=c)
+        if torch.allclose(got, 16 * want, rtol=1e-5, atol=1e-6):
+            hint = "16× too large: the binomial filter is divided by 16, so that it sums to 1"
+        elif torch.allclose(got, mixed, rtol=1e-5, atol=1e-6):
+            hint = "the blur mixes the channels: blur each one separately (groups=C)"
+        elif no_max.shape == got.shape and torch.allclose(got, no_max, rtol=1e-5, atol=1e-6):
+            hint = "the dense 2×2 max (stride 1) comes before the blur"
+        raise Unsolved(f"{call} differs from the reference; {hint}.")
