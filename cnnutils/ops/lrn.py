@@ -111,6 +111,7 @@ def local_response_norm(
         ``b``, the shape of ``x``.
 
     Example:
+        >>> import torch
         >>> x = torch.ones(1, 3, 1, 1)
         >>> b = local_response_norm(x, 3, alpha=1.0, beta=1.0, k=0.0, convention="paper")
         >>> b.flatten().tolist()
@@ -191,6 +192,7 @@ class LocalResponseNorm(nn.Module):
         ``(N, C, ...)`` (``(N, C, H, W)`` for ``mode="intra"``) -> the same shape.
 
     Example:
+        >>> import torch
         >>> LocalResponseNorm(5, 1e-4, 0.75, 2.0, convention="paper")
         LocalResponseNorm(5, alpha=0.0001, beta=0.75, k=2.0, mode='inter', convention='paper')
         >>> LocalResponseNorm(5)(torch.zeros(2, 96, 55, 55)).shape
