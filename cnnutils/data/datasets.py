@@ -541,19 +541,44 @@ def _torchvision_split(
     for train in (True, False):
         try:
             data = cls(root=str(root), train=train, download=download)
-        except (OSError, RuntimeError) as error:  # ConnectionError and URLError are OSErrors
-            if download:
-                raise RuntimeError(
-                    f"{func}: could not download {label} into {str(root)!r} ({error}); is there "
-                    f"a network? {OFFLINE_HINT}"
-                ) from error
-            raise RuntimeError(
-                f"{func}: {label} is not in {str(root)!r} and no installed package ships it; "
-                f"pass download=True on a machine with a network (e.g. Colab), or {OFFLINE_HINT}"
-            ) from error
-        images = torch.as_tensor(np.asarray(data.data))  # (N, H, W) or (N, H, W, 3) uint8
-        images = images[:, None] if images.dim() == 3 else images.permute(0, 3, 1, 2)
-        x = images.float().div_(255.0).contiguous()
-        y = torch.as_tensor(np.asarray(data.targets), dtype=torch.int64)
-        parts.append(ImageDataset(x, y, classes, f"{label} ({'train' if train else 'test'})"))
+            images = torch.as_tensor(np.asarray(data.data))  # (N, H, W) or (N, H, W, 3) uint8
+            images = images[:, None] if images.dim() == 3 else images.permute(0, 3, 1, 2)
+            x = images.float().div_(255.0).contiguous()
+            y = torch.as_tensor(np.asarray(data.targets), dtype=torch.int64)
+            split = "train" if train else "test"
+            parts.append(ImageDataset(x, y, classes, f"{label} ({split})"))
+        except Exception as error:  # torchvision's own: AssertionError, ValueError, OSError...
+            raise _dataset_error(func, cls, root, label, download, error) from error
     return DataSplit(*parts)
+
+
+def _dataset_error(
+    func: str, cls: type, root: str | Path, label: str, download: bool, error: Exception
+) -> RuntimeError:
+    """What went wrong, from what is on disk: files that cannot be read, a failed download, or
+    no files at all."""
+    reason = f"{type(error).__name__}: {error}" if str(error) else type(error).__name__
+    # torchvision keeps MNIST-like data sets in root/<class name>/, CIFAR in root/<base_folder>/
+    # next to its archive root/<filename>
+    candidates = [Path(root) / getattr(cls, "base_folder", cls.__name__)]
+    if getattr(cls, "filename", None):
+        candidates.append(Path(root) / cls.filename)
+    found = [p for p in candidates if p.is_file() or any(f.is_file() for f in p.rglob("*"))]
+    if found:
+        where = " and ".join(str(p) for p in found)
+        return RuntimeError(
+            f"{func}: the {label} files in {where} could not be read"
+            f"{' or downloaded again' if download else ''} ({reason}): they are incomplete or "
+            f"corrupt (an interrupted download or copy?). Delete {where} and call "
+            f"{func}(download=True, root={str(root)!r}) on a machine with a network to fetch "
+            f"them again, or {OFFLINE_HINT}"
+        )
+    if download:
+        return RuntimeError(
+            f"{func}: could not download {label} into {str(root)!r} ({reason}); is there "
+            f"a network? {OFFLINE_HINT}"
+        )
+    return RuntimeError(
+        f"{func}: {label} is not in {str(root)!r} and no installed package ships it; "
+        f"pass download=True on a machine with a network (e.g. Colab), or {OFFLINE_HINT}"
+    )

@@ -23,7 +23,9 @@ interface, with the ``gloo`` backend (CPU). On a multi-GPU machine the same scri
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -33,6 +35,8 @@ from pathlib import Path
 import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
+
+from cnnutils._files import save_atomically, temporary_files
 
 __all__ = [
     "GroupsOnDevices",
@@ -170,7 +174,8 @@ def main(argv: Sequence[str] | None = None) -> None:
     Joins the process group described by the environment, wraps :func:`demo_problem`'s model
     in ``DistributedDataParallel``, runs :func:`train_steps` on this rank's shares, and on rank
     0 saves ``{"state_dict": ..., "losses": [...]}`` to ``--out`` (a plain dict:
-    ``torch.load(path)`` reads it with the default ``weights_only=True``).
+    ``torch.load(path)`` reads it with the default ``weights_only=True``), atomically: a
+    process killed while saving leaves no truncated file there.
 
     Args:
         argv: the command-line arguments (``--out``, ``--steps``, ``--batch-size``, ``--lr``,
@@ -213,7 +218,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         dist.all_gather_object(gathered, losses)
         if rank == 0:
             state = {k: v.cpu() for k, v in model.state_dict().items()}
-            torch.save({"state_dict": state, "losses": gathered}, args.out)
+            save_atomically({"state_dict": state, "losses": gathered}, args.out)
     finally:
         dist.destroy_process_group()
 
@@ -249,6 +254,11 @@ def launch(
     ``GLOO_SOCKET_IFNAME=lo`` on Linux. Each process uses one thread. Output is captured, not
     printed; a failed run raises ``subprocess.CalledProcessError`` with it.
 
+    A run that passes ``timeout`` (or is interrupted) is stopped whole: ``torchrun`` gets
+    ``SIGTERM``, which it passes on to its workers; whatever still runs a few seconds later
+    (``torchrun``'s process group, and each worker, which ``torchrun`` starts in a session of
+    its own) gets ``SIGKILL``. No worker outlives the call, so none writes ``out`` later.
+
     Args:
         out: where rank 0 saves the trained model (see :func:`main`).
         nproc: number of processes.
@@ -257,6 +267,11 @@ def launch(
 
     Returns:
         the finished process (``stdout``, ``stderr`` as text).
+
+    Raises:
+        subprocess.TimeoutExpired: the run took longer than ``timeout``; every process of it
+            has been stopped.
+        subprocess.CalledProcessError: the run failed.
     """
     env = dict(os.environ, OMP_NUM_THREADS="1", MASTER_ADDR="127.0.0.1")
     if sys.platform.startswith("linux"):
@@ -269,9 +284,78 @@ def launch(
         f"--out={out}", f"--steps={steps}", f"--batch-size={batch_size}",
         f"--lr={lr}", f"--seed={seed}",
     ]  # fmt: skip
-    return subprocess.run(
-        command, env=env, capture_output=True, text=True, timeout=timeout, check=True
-    )
+    # its own session: torchrun and its process group can be told apart from the caller's
+    process = subprocess.Popen(
+        command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        start_new_session=os.name == "posix",
+    )  # fmt: skip
+    try:
+        stdout, stderr = process.communicate(timeout=timeout)
+    except BaseException as error:  # TimeoutExpired, KeyboardInterrupt
+        stdout, stderr = _stop(process)
+        for leftover in temporary_files(out):  # a save cut short
+            leftover.unlink(missing_ok=True)
+        if isinstance(error, subprocess.TimeoutExpired):
+            raise subprocess.TimeoutExpired(command, timeout, stdout, stderr) from None
+        raise
+    if process.returncode:
+        raise subprocess.CalledProcessError(process.returncode, command, stdout, stderr)
+    return subprocess.CompletedProcess(command, 0, stdout, stderr)
+
+
+# Seconds torchrun has, after SIGTERM, to stop its workers before everything gets SIGKILL.
+_GRACE = 5.0
+
+
+def _stop(process: subprocess.Popen) -> tuple[str, str]:
+    """Stop ``torchrun`` and every process it started; return what they printed.
+
+    ``torchrun`` starts each worker in a session of its own, so a signal to its process group
+    does not reach them: they are found in the process tree first, and each one still running
+    (the same pid with the same command line) is killed after ``torchrun`` has had its chance.
+    """
+    workers = _descendants(process.pid)
+    if process.poll() is None:
+        process.terminate()  # torchrun passes SIGTERM on to its workers
+    try:
+        output = process.communicate(timeout=_GRACE)
+    except subprocess.TimeoutExpired:
+        workers |= _descendants(process.pid)  # not reaped yet: its pid is still its own
+        if os.name == "posix":
+            os.killpg(process.pid, signal.SIGKILL)  # torchrun and its own group
+        process.kill()
+        output = process.communicate()
+    for pid, command in workers.items():
+        if _command(pid) == command:  # still that worker, not a new process with its pid
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.kill(pid, signal.SIGKILL)
+    return output
+
+
+def _descendants(pid: int) -> dict[int, bytes]:
+    """The processes below ``pid`` in the process tree and their command lines, read from
+    ``/proc`` (Linux; elsewhere none are found and ``torchrun`` is trusted to stop its workers
+    on ``SIGTERM``)."""
+    children: dict[int, list[int]] = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        with contextlib.suppress(OSError, ValueError, IndexError):
+            # "pid (command name) state ppid ...": the name may hold spaces and parentheses
+            ppid = int(stat.read_text().rsplit(")", 1)[1].split()[1])
+            children.setdefault(ppid, []).append(int(stat.parent.name))
+    found, todo = {}, [pid]
+    while todo:
+        for child in children.get(todo.pop(), []):
+            found[child] = _command(child)
+            todo.append(child)
+    return {child: command for child, command in found.items() if command}
+
+
+def _command(pid: int) -> bytes:
+    """The command line of process ``pid`` (empty if it is gone or cannot be read)."""
+    try:
+        return Path(f"/proc/{pid}/cmdline").read_bytes()
+    except OSError:
+        return b""
 
 
 # --- model parallelism: AlexNet's two towers --------------------------------------------------

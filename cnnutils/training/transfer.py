@@ -28,6 +28,8 @@ import contextlib
 import dataclasses
 import io
 import os
+import pickle
+import zipfile
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
@@ -67,7 +69,8 @@ NORM_LAYERS: tuple[type[nn.Module], ...] = (
 
 
 class WeightsUnavailableError(RuntimeError):
-    """Pretrained weights are neither cached nor downloadable (typically: no network)."""
+    """Pretrained weights are neither cached nor downloadable (typically: no network), or the
+    file that should hold them cannot be read (incomplete, corrupt, or other weights)."""
 
 
 # ---------------------------------------------------------------------------------------------
@@ -715,7 +718,9 @@ def load_pretrained(
 
     Raises:
         ValueError: unknown model or weights name.
-        WeightsUnavailableError: the file is not cached and cannot be downloaded.
+        WeightsUnavailableError: the file is not cached and cannot be downloaded, or the
+            file (cached or ``path``) cannot be read or does not hold this model's weights;
+            the message names the file and what to do.
     """
     import torchvision
 
@@ -735,22 +740,62 @@ def load_pretrained(
         path = Path(path)
         if not path.is_file():
             raise FileNotFoundError(f"{fn}: no weights file at {path}")
-        state = torch.load(path, map_location="cpu", weights_only=True)
+        source, fix = path, f"replace it with a good copy of {entry.url}"
+        with _unreadable(fn, source, fix):
+            state = torch.load(path, map_location="cpu", weights_only=True)
     else:
-        cached = Path(torch.hub.get_dir()) / "checkpoints" / os.path.basename(entry.url)
+        source = Path(torch.hub.get_dir()) / "checkpoints" / os.path.basename(entry.url)
+        fix = (
+            f"delete it and call {fn}({name!r}) again on a machine with a network to download "
+            f"it anew, or copy {entry.url} there, or pass path=..."
+        )
         quiet = contextlib.ExitStack()
         if not progress:  # torch.hub prints "Downloading: ..." even without a progress bar
             quiet.enter_context(contextlib.redirect_stdout(io.StringIO()))
             quiet.enter_context(contextlib.redirect_stderr(io.StringIO()))
         try:
-            with quiet:
+            with quiet, _unreadable(fn, source, fix):
                 state = entry.get_state_dict(progress=progress, check_hash=False)
         except OSError as error:  # URLError, ConnectionError (a blocked network), timeouts
             reason = str(getattr(error, "reason", error)).splitlines()[0]
             raise WeightsUnavailableError(
                 f"{fn}: the {name} weights {entry.name} are not cached and could not be "
-                f"downloaded ({reason}); offline, copy {entry.url} to {cached} "
+                f"downloaded ({reason}); offline, copy {entry.url} to {source} "
                 f"or pass path=..."
             ) from None
-    model.load_state_dict(state)
+    try:
+        model.load_state_dict(state)
+    except (RuntimeError, TypeError, AttributeError) as error:  # other keys, shapes, not a dict
+        raise WeightsUnavailableError(
+            f"{fn}: {source} does not hold the {name} {entry.name} weights "
+            f"({_one_line(error)}); {fix}"
+        ) from error
     return model.eval()
+
+
+@contextlib.contextmanager
+def _unreadable(fn: str, source: Path, fix: str):
+    """Turn the errors of reading a truncated or corrupt weights file into one that names the
+    file and the fix (torch.load says "Ran out of input", "failed finding central directory",
+    "invalid load key" ...)."""
+    try:
+        yield
+    except (
+        EOFError,
+        RuntimeError,
+        ValueError,
+        pickle.UnpicklingError,
+        zipfile.BadZipFile,
+    ) as error:
+        raise WeightsUnavailableError(
+            f"{fn}: the weights file {source} cannot be read ({_one_line(error)}): it is "
+            f"incomplete, corrupt or not a PyTorch checkpoint (an interrupted download or "
+            f"copy?); {fix}"
+        ) from error
+
+
+def _one_line(error: BaseException, limit: int = 200) -> str:
+    """``Type: message`` on one line, cut at ``limit`` characters."""
+    text = " ".join(str(error).split())
+    text = f"{type(error).__name__}: {text}" if text else type(error).__name__
+    return text if len(text) <= limit else text[: limit - 1] + "…"

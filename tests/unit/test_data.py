@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import math
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -293,6 +294,55 @@ def test_download_without_network_names_the_offline_alternative(loader, label, t
 def test_missing_dataset_without_download_says_how_to_get_it(loader, tmp_path):
     with pytest.raises(RuntimeError, match=r"is not in .* pass download=True .*load_mnist\(\)"):
         loader(root=tmp_path)
+
+
+def write_corrupt_files(root, name: str) -> Path:
+    """Files where torchvision looks for data set ``name``, none of them readable."""
+    if name == "CIFAR10":
+        folder = root / "cifar-10-batches-py"
+        folder.mkdir(parents=True)
+        for file in [f"data_batch_{i}" for i in range(1, 6)] + ["test_batch", "batches.meta"]:
+            (folder / file).write_bytes(b"\x80\x04" + bytes(40))  # a pickle cut short
+        (root / "cifar-10-python.tar.gz").write_bytes(b"\x1f\x8b\x08")  # an archive cut short
+        return folder
+    folder = root / name
+    (folder / "raw").mkdir(parents=True)
+    for split, count in (("train", 60_000), ("t10k", 10_000)):
+        # the right headers, then far too few bytes: a truncated copy
+        images = (0x0803).to_bytes(4, "big") + b"".join(
+            n.to_bytes(4, "big") for n in (count, 28, 28)
+        )
+        labels = (0x0801).to_bytes(4, "big") + count.to_bytes(4, "big")
+        (folder / "raw" / f"{split}-images-idx3-ubyte").write_bytes(images + bytes(100))
+        (folder / "raw" / f"{split}-labels-idx1-ubyte").write_bytes(labels + bytes(3))
+    if name == "FashionMNIST":  # and empty files
+        (folder / "raw" / "train-images-idx3-ubyte").write_bytes(b"")
+    return folder
+
+
+@pytest.mark.parametrize(
+    ("loader", "name", "label", "download"),
+    [
+        (load_mnist, "MNIST", "MNIST", True),
+        (load_fashion_mnist, "FashionMNIST", "Fashion-MNIST", False),
+        (load_fashion_mnist, "FashionMNIST", "Fashion-MNIST", True),
+        (load_cifar10, "CIFAR10", "CIFAR-10", False),
+        (load_cifar10, "CIFAR10", "CIFAR-10", True),
+    ],
+)
+def test_corrupt_or_truncated_files_are_named_with_the_fix(loader, name, label, download, tmp_path):
+    """Not "pass download=True" when the files are there, nor a bare AssertionError."""
+    folder = write_corrupt_files(tmp_path, name)
+    with pytest.raises(RuntimeError) as e:
+        loader(download=download, root=tmp_path)
+    message = str(e.value)
+    func = loader.__name__
+    assert message.startswith(f"{func}: the {label} files in {folder}")
+    assert "could not be read" in message and "incomplete or corrupt" in message
+    assert f"Delete {folder}" in message
+    assert f"{func}(download=True, root={str(tmp_path)!r})" in message
+    assert e.value.__cause__ is not None  # torchvision's own error, chained
+    assert type(e.value.__cause__).__name__ in message
 
 
 def test_torchvision_datasets_become_image_datasets(monkeypatch, tmp_path):

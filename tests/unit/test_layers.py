@@ -1,6 +1,6 @@
 """The package's layers: a module imports only from its own layer or the layers below it.
 
-runtime, _checks  <  geometry  <  ops  <  models, data  <  training  <  viz  <  course
+runtime, _checks, _files  <  geometry  <  ops  <  models, data  <  training  <  viz  <  course
 
 so that, for example, the operations never pull in matplotlib or the training loop, and a reader
 can learn the package from the bottom up.
@@ -15,7 +15,7 @@ import pytest
 
 PACKAGE = Path(__file__).resolve().parents[2] / "cnnutils"
 RANK = {
-    "runtime": 0, "_checks": 0, "geometry": 1, "ops": 2, "models": 3, "data": 3,
+    "runtime": 0, "_checks": 0, "_files": 0, "geometry": 1, "ops": 2, "models": 3, "data": 3,
     "training": 4, "viz": 5, "course": 6,
 }  # fmt: skip
 

@@ -111,7 +111,8 @@ def test_augment_receives_each_batch_and_the_generator(shapes):
         return x
 
     run(train, None, epochs=1, augment=augment)
-    assert [c[0][0] for c in calls] == [32] * 5 and all(c[1] for c in calls)
+    # the first call is fit's rehearsal on a first batch, before training; then 5 batches
+    assert [c[0][0] for c in calls] == [32] * (1 + 5) and all(c[1] for c in calls)
 
 
 @pytest.mark.parametrize("options", [{"amp": True}, {"channels_last": True}])
@@ -259,3 +260,149 @@ def test_plots_return_figures_not_registered_with_pyplot():
     cm = plot_confusion_matrix(torch.tensor([[5, 0], [1, 4]]), ("x", "y"))
     assert [t.get_text() for t in cm.axes[0].texts] == ["5", "0", "1", "4"]
     assert [t.get_text() for t in cm.axes[0].get_xticklabels()] == ["x", "y"]
+
+
+# --- reproducible with dropout; nothing half-trained -----------------------------------------
+
+
+def dropout_net(seed: int = 0) -> nn.Module:
+    torch.manual_seed(seed)
+    return nn.Sequential(
+        nn.Flatten(), nn.Linear(32 * 32, 16), nn.ReLU(), nn.Dropout(0.5), nn.Linear(16, 2)
+    )
+
+
+def test_same_seed_gives_the_same_history_with_dropout(shapes):
+    """Dropout draws from the global generator: fit seeds it for the run (whatever state the
+    caller left it in) and gives the caller's state back."""
+    train, val = shapes
+    histories = []
+    for caller_seed in (1, 2):
+        net = dropout_net()
+        opt = torch.optim.SGD(net.parameters(), lr=0.1)
+        torch.manual_seed(caller_seed)
+        before = torch.get_rng_state()
+        histories.append(fit(net, train, val, epochs=2, optimizer=opt, batch_size=32,
+                             device="cpu"))  # fmt: skip
+        assert torch.equal(torch.get_rng_state(), before)
+    for key in ("train_loss", "train_accuracy", "val_loss", "val_accuracy"):
+        assert getattr(histories[0], key) == getattr(histories[1], key), key
+    net = dropout_net()
+    other = fit(net, train, val, epochs=2, device="cpu", batch_size=32, seed=1,
+                optimizer=torch.optim.SGD(net.parameters(), lr=0.1))  # fmt: skip
+    assert other.train_loss != histories[0].train_loss
+
+
+def bn_net() -> nn.Module:
+    """Batch norm over features (N, 8): it cannot train on a batch of one image."""
+    torch.manual_seed(0)
+    return nn.Sequential(nn.Flatten(), nn.Linear(32 * 32, 8), nn.BatchNorm1d(8), nn.Linear(8, 2))
+
+
+def test_a_last_batch_of_one_image_joins_the_batch_before(shapes):
+    train, _ = shapes
+    train = train.subset(slice(0, 4 * 32 + 1))  # 129 images: 32, 32, 32, 33
+    sizes = []
+
+    def augment(x, generator):
+        sizes.append(len(x))
+        return x
+
+    net = bn_net()
+    history = fit(net, train, None, epochs=2, optimizer=torch.optim.SGD(net.parameters(), lr=0.1),
+                  batch_size=32, augment=augment, device="cpu")  # fmt: skip
+    assert sizes == [32] + [32, 32, 32, 33] * 2  # the first one: the rehearsal before training
+    assert math.isfinite(history.train_loss[-1])
+
+
+def state(model: nn.Module) -> dict[str, torch.Tensor]:
+    return {k: v.clone() for k, v in model.state_dict().items()}
+
+
+def assert_unchanged(model: nn.Module, before: dict[str, torch.Tensor]) -> None:
+    after = model.state_dict()
+    assert after.keys() == before.keys()
+    for key, value in before.items():
+        assert torch.equal(after[key], value), key
+
+
+class InPlaceAfterSigmoid(nn.Module):
+    """Its backward pass fails: sigmoid's output, needed for the gradient, is changed in place."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.linear = nn.Linear(32 * 32, 2)
+
+    def forward(self, x):
+        y = torch.sigmoid(self.linear(x.flatten(1)))
+        return y.mul_(2.0)
+
+
+def test_a_failing_training_step_leaves_the_weights_as_they_were(shapes):
+    train, val = shapes
+    one_image = train.subset(slice(0, 1))
+    net = bn_net()
+    opt = torch.optim.SGD(net.parameters(), lr=0.1, momentum=0.9)
+    steps = 5 * math.ceil(len(train) / 32)
+    cases = [
+        (bn_net(), one_image, {}, RuntimeError,
+         r"fit: a training step on a first batch of 1 images failed, before any weight "
+         r"changed: ValueError: Expected more than 1 value per channel"),
+        (InPlaceAfterSigmoid(), train, {}, RuntimeError,
+         r"before any weight changed: RuntimeError: .*modified by an inplace operation"),
+        (bn_net(), train, {"loss_fn": lambda z, t: F.cross_entropy(z, t, reduction="none")},
+         ValueError, r"fit: loss_fn must return one number, .* got shape \(32,\)"),
+        (bn_net(), train, {"augment": lambda x, g: x[:, :, :8]}, RuntimeError,
+         r"before any weight changed: RuntimeError: mat1 and mat2 shapes cannot be multiplied"),
+        (bn_net(), train, {"epochs": 6, "scheduler": "one_cycle"}, ValueError,
+         rf"fit: this run steps the scheduler {6 * steps // 5} times \(6 epochs × 5 batches\), "
+         rf"but it has {steps} steps left \(total_steps={steps}\); build it with "
+         rf"total_steps={6 * steps // 5}"),
+        (bn_net(), train, {"optimizer": opt}, ValueError,
+         r"fit: the optimizer holds none of the model's parameters"),
+        (net, train, {"optimizer": opt, "scheduler": "other"}, ValueError,
+         r"fit: scheduler must be a learning-rate scheduler of the optimizer passed to fit"),
+        (net, train, {"optimizer": opt, "seed": -1}, ValueError, r"fit: seed must be >= 0"),
+    ]  # fmt: skip
+    for model, data, overrides, error, match in cases:
+        kwargs = {"epochs": 1, "batch_size": 32, "device": "cpu", **overrides}
+        kwargs.setdefault("optimizer", torch.optim.SGD(model.parameters(), lr=0.1, momentum=0.9))
+        if kwargs.get("scheduler") == "one_cycle":
+            kwargs["scheduler"] = torch.optim.lr_scheduler.OneCycleLR(
+                kwargs["optimizer"], max_lr=0.1, total_steps=steps
+            )
+        elif kwargs.get("scheduler") == "other":
+            other = torch.optim.SGD(bn_net().parameters(), lr=0.1)
+            kwargs["scheduler"] = torch.optim.lr_scheduler.StepLR(other, step_size=1)
+        model.train()
+        before = state(model)
+        with pytest.raises(error, match=match):
+            fit(model, data, val, **kwargs)
+        assert_unchanged(model, before)
+        assert all(p.grad is None for p in model.parameters())
+        assert not kwargs["optimizer"].state  # no momentum buffers: no step was taken
+
+
+def test_the_rehearsal_changes_nothing(shapes):
+    """Stop fit right after its rehearsal (at the first real batch): the weights, the batch-norm
+    statistics and the gradients are as they were."""
+    train, _ = shapes
+    net = bn_net()
+    with torch.no_grad():
+        net[2].running_mean.fill_(0.5)
+    net[1].weight.grad = torch.ones_like(net[1].weight)
+    before = state(net)
+    calls = []
+
+    def augment(x, generator):
+        calls.append(len(x))
+        if len(calls) == 2:
+            raise KeyboardInterrupt  # not an error of the model: passes through as it is
+        return x
+
+    with pytest.raises(KeyboardInterrupt):
+        fit(net, train, None, epochs=1, optimizer=torch.optim.SGD(net.parameters(), lr=0.1),
+            batch_size=32, augment=augment, device="cpu")  # fmt: skip
+    assert calls == [32, 32]
+    assert_unchanged(net, before)
+    assert torch.equal(net[1].weight.grad, torch.ones_like(net[1].weight))

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import subprocess
+import time
+from pathlib import Path
+
 import pytest
 import torch
 from torch import nn
@@ -55,3 +59,50 @@ def test_torchrun_two_processes_equal_one_process_with_the_global_batch(tmp_path
     per_rank = torch.tensor(saved["losses"])  # (2, steps)
     torch.testing.assert_close(per_rank.mean(0), torch.tensor(single), rtol=1e-5, atol=1e-6)
     assert not torch.equal(per_rank[0], per_rank[1])
+
+
+def our_processes(marker: str) -> dict[int, str]:
+    """Live processes whose command line holds ``marker`` (zombies have none)."""
+    found = {}
+    for cmdline in Path("/proc").glob("[0-9]*/cmdline"):
+        try:
+            command = cmdline.read_bytes().replace(b"\0", b" ").decode()
+        except OSError:
+            continue
+        if marker in command:
+            found[int(cmdline.parent.name)] = command
+    return found
+
+
+@pytest.mark.skipif(not Path("/proc/self/cmdline").exists(), reason="reads /proc (Linux)")
+def test_a_timed_out_launch_leaves_no_process_and_no_file(tmp_path, monkeypatch):
+    """torchrun starts each worker in its own session: killing torchrun alone would orphan
+    them, and they would write the model later. The timeout here fires once both workers run."""
+    out = tmp_path / "never.pt"
+    marker = f"--out={out}"
+    seen = {}
+    real_communicate = subprocess.Popen.communicate
+
+    def communicate(self, input=None, timeout=None):
+        if timeout != 0.01:  # not launch's own wait: the real thing
+            return real_communicate(self, input, timeout)
+        deadline = time.monotonic() + 300
+        while time.monotonic() < deadline:
+            seen.update(
+                {p: c for p, c in our_processes(marker).items() if "torch.distributed.run" not in c}
+            )
+            if len(seen) >= 2:
+                break
+            time.sleep(0.2)
+        raise subprocess.TimeoutExpired(self.args, timeout)
+
+    monkeypatch.setattr(subprocess.Popen, "communicate", communicate)
+    start = time.monotonic()
+    with pytest.raises(subprocess.TimeoutExpired):
+        launch(out, nproc=2, steps=2000, batch_size=2, timeout=0.01)
+    assert len(seen) == 2, "the two workers never started"
+    assert time.monotonic() - start < 300
+    assert our_processes(marker) == {}  # torchrun and both workers are gone
+    time.sleep(3)  # a surviving worker would write the model about now
+    assert our_processes(marker) == {}
+    assert not out.exists() and list(tmp_path.iterdir()) == []

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import io
 import os
 
 import pytest
@@ -425,6 +426,45 @@ def test_load_pretrained_offline_error_names_the_path(torch_home, capsys):
     assert "https://download.pytorch.org/models/alexnet-owt-7be5be79.pth" in message
     if os.environ.get("PYTHONPATH", "").find("netguard") >= 0:
         assert "network access is blocked" in message
+
+
+def corrupt_weights(kind: str) -> bytes:
+    """The bytes of a weights file gone wrong."""
+    buffer = io.BytesIO()
+    torch.save(small_alexnet_state() if kind == "truncated" else {"w": torch.zeros(3)}, buffer)
+    data = buffer.getvalue()
+    return {
+        "empty": b"",
+        "truncated": data[: len(data) // 2],  # an interrupted download
+        "a web page": b"<html>please log in</html>",  # what a captive portal serves
+        "other weights": data,
+    }[kind]
+
+
+@pytest.mark.parametrize("kind", ["empty", "truncated", "a web page", "other weights"])
+def test_load_pretrained_names_an_unreadable_cached_file_and_the_fix(torch_home, kind):
+    """Not "Ran out of input" or a miniz error: the file, and what to do about it."""
+    folder = torch_home / "hub" / "checkpoints"
+    folder.mkdir(parents=True)
+    cached = folder / "alexnet-owt-7be5be79.pth"
+    cached.write_bytes(corrupt_weights(kind))
+    with pytest.raises(WeightsUnavailableError) as info:
+        load_pretrained("alexnet")
+    message = str(info.value)
+    assert message.startswith("load_pretrained: ") and "\n" not in message
+    assert str(cached) in message
+    assert "delete it and call load_pretrained('alexnet') again" in message
+    assert "https://download.pytorch.org/models/alexnet-owt-7be5be79.pth" in message
+    assert info.value.__cause__ is not None
+    if kind == "other weights":
+        assert "does not hold the alexnet IMAGENET1K_V1 weights" in message
+    else:
+        assert "cannot be read" in message and "incomplete, corrupt" in message
+    path = torch_home / "my_weights.pth"
+    cached.rename(path)
+    expected = r"load_pretrained: .*my_weights.pth .*replace it with a good copy of https://"
+    with pytest.raises(WeightsUnavailableError, match=expected):
+        load_pretrained("alexnet", path=path)
 
 
 def test_load_pretrained_errors():
