@@ -213,7 +213,9 @@ def conv2d(
     * ``"naive"``: Python loops over the output positions, vectorised over batch and channels;
       for reading, tiny inputs only.
     * ``"unfold"``: domain: every input, the default; im2col as strided views, one copy and
-      one (batched) matrix multiply; memory ``C_in kH kW N H_out W_out`` for the columns.
+      one (batched) matrix multiply per block of samples, with a written-out backward pass;
+      memory ``C_in kH kW N H_out W_out`` for the columns, in blocks sized from the machine's
+      memory and kept from call to call.
     * ``"fft"``: domain: every input, worth it for large kernels (from about 9×9 on one
       channel); stride by subsampling the stride-1 result, dilation by inserting zeros into the
       kernel; float64 error ~1e-15, float32 ~1e-6 relative.
@@ -298,7 +300,8 @@ def _conv2d_naive(x: Tensor, weight: Tensor, bias: Tensor | None, g: _Geometry) 
 # calls (a fresh one is page-faulted in on every call: 2× slower), a block of samples is as
 # large as memory allows (each block is a few more multi-threaded operations, and each of those
 # waits for a descheduled thread when the machine is busy), and the backward pass is written
-# out (autograd's way through the strided views scatters the gradient one element at a time).
+# out (autograd's way back through Tensor.unfold views, a generic kernel that gathers the
+# gradient of overlapping windows, took 40% of forward + backward).
 
 
 @functools.cache
