@@ -14,7 +14,7 @@ PYTEST   := $(BIN)/python -m pytest
 TESTENV  := PYTHONPATH=$(CURDIR):$(CURDIR)/tests/netguard TQDM_DISABLE=1 CHROMIUM=$(CHROMIUM)
 NBVAL    := --nbval --nbval-current-env --nbval-sanitize-with tests/nbval_sanitize.cfg
 
-.PHONY: help install vendor book test unit test-book test-site test-gpu execute serve bench bench-gpu gpu-wheels lint format browser lock clean
+.PHONY: help install vendor book test unit test-book test-site test-gpu execute serve bench bench-conv bench-gpu gpu-wheels lint format browser lock clean
 
 help:
 	@echo "make book      install the pinned stack, build the site into _build/html"
@@ -23,7 +23,8 @@ help:
 	@echo "make execute   re-run every notebook in a fresh kernel, outputs saved in place"
 	@echo "make serve     serve _build/html on http://127.0.0.1:$(PORT)"
 	@echo "make test-gpu  nbval in lax mode plus the assertion cells, on CUDA"
-	@echo "make bench     CPU benchmarks; they print ratios"
+	@echo "make bench     CPU benchmarks; they print ratios beside the machine's facts"
+	@echo "make bench-conv  unfold vs F.conv2d, idle and beside one busy process (3 runs each)"
 	@echo "make bench-gpu GPU benchmarks (benchmarks/bench_gpu.py; needs CUDA, under 5 minutes)"
 	@echo "make gpu-wheels  download the wheels benchmarks/gpu_check.sh installs on an offline GPU machine"
 	@echo "make lint      ruff (lint and format) over the package, tests, tools, benchmarks, notebooks"
@@ -109,7 +110,12 @@ execute: install
 
 # Speed measurements, not tests: each prints times and ratios measured in one process.
 bench: install
-	for b in conv pooling lrn lenet5; do $(BIN)/python benchmarks/bench_$$b.py || exit 1; done
+	for b in conv pooling lrn lenet5; do \
+	  PYTHONPATH=$(CURDIR) $(BIN)/python benchmarks/bench_$$b.py || exit 1; done
+
+# unfold vs F.conv2d alone: 3 runs on the machine as it is, 3 beside one busy process (~3 min).
+bench-conv: install
+	PYTHONPATH=$(CURDIR) $(BIN)/python benchmarks/bench_conv.py --only unfold --busy 0,1 --runs 3
 
 # On a CUDA machine: matmul ceilings, F.conv2d, unfold vs cuDNN, AlexNet training; JSON too.
 bench-gpu: install

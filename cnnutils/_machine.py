@@ -10,6 +10,8 @@ import functools
 import os
 from pathlib import Path
 
+__all__ = ["cache_bytes", "memory_bytes"]
+
 _CACHE_DIR = Path("/sys/devices/system/cpu/cpu0/cache")
 _SYSCONF_CACHES = {
     "L1d": "SC_LEVEL1_DCACHE_SIZE",

@@ -92,9 +92,13 @@ def test_conv2d_matches_torch(case, method):
 
 @pytest.mark.filterwarnings("ignore:Using padding='same' with even kernel:UserWarning")
 @pytest.mark.parametrize("case", GEOMETRIES.values(), ids=GEOMETRIES.keys())
-def test_unfold_paths_match_torch(case):
+@pytest.mark.parametrize("scratch", [False, True], ids=["fresh columns", "kept buffer"])
+def test_unfold_paths_match_torch(case, scratch, monkeypatch):
     """unfold runs one way for inference and through its own backward pass when an input needs
-    a gradient: both equal F.conv2d, and so do the gradients."""
+    a gradient, with fresh column matrices (small ones) or in the kept scratch buffer (large
+    ones, here all): every combination equals F.conv2d, and so do the gradients."""
+    if scratch:
+        monkeypatch.setattr("cnnutils.conv._SCRATCH_MIN_BYTES", 0)
     x_shape, w_shape, kwargs, with_bias = case
     x, weight = randn(*x_shape, seed=1), randn(*w_shape, seed=2)
     bias = randn(w_shape[0], seed=3) if with_bias else None
@@ -177,7 +181,7 @@ def test_unfold_second_derivatives():
     inputs = (randn(2, 4, 7, 6, seed=1), randn(6, 2, 3, 2, seed=2), randn(6, seed=3))
     inputs = tuple(t.requires_grad_() for t in inputs)
     assert torch.autograd.gradgradcheck(
-        lambda x, w, b: conv2d(x, w, b, **kwargs, method="unfold"), inputs
+        lambda x, w, b: conv2d(x, w, b, **kwargs, method="unfold"), inputs, fast_mode=True
     )
 
 
@@ -237,15 +241,27 @@ def test_conv2d_fft_keeps_finite_inputs_on_the_fft(monkeypatch):
 # Scratch per sample below: padded input 4 · 11 · 10 plus columns 4 · 3 · 3 taps × 5 · 8 outputs
 # = 1,880 float64 entries, 15,040 bytes.
 @pytest.mark.parametrize("block_bytes", [1, 2 * 15_040 + 5], ids=["1 sample", "2 samples"])
-def test_unfold_in_blocks_of_samples_matches_torch(monkeypatch, block_bytes):
+@pytest.mark.parametrize("scratch_min_bytes", [0, 2**62], ids=["kept buffer", "fresh columns"])
+def test_unfold_in_blocks_of_samples_matches_torch(monkeypatch, block_bytes, scratch_min_bytes):
     """Large batches go through in blocks of samples (7 = 2+2+2+1): same values, same grads."""
     monkeypatch.setattr("cnnutils.ops.conv._column_block_bytes", lambda: block_bytes)
+    monkeypatch.setattr("cnnutils.ops.conv._SCRATCH_MIN_BYTES", scratch_min_bytes)
     kwargs = {"stride": (2, 1), "padding": 1, "groups": 2}
-    x = randn(7, 4, 9, 8, seed=1).requires_grad_()
-    weight, bias = randn(6, 2, 3, 3, seed=2).requires_grad_(), randn(6, seed=3)
-    assert_close(conv2d(x, weight, bias, **kwargs), F.conv2d(x, weight, bias, **kwargs))
+    inputs = (randn(7, 4, 9, 8, seed=1), randn(6, 2, 3, 3, seed=2), randn(6, seed=3))
+    grad_out = randn(7, 6, 5, 8, seed=4)
+    results = []
+    for fn in (lambda *a: conv2d(*a, **kwargs), lambda *a: F.conv2d(*a, **kwargs)):
+        leaves = [t.clone().requires_grad_() for t in inputs]
+        out = fn(*leaves)
+        out.backward(grad_out)
+        results.append([out.detach()] + [t.grad for t in leaves])
+    for ours, expected in zip(*results, strict=True):
+        assert_close(ours, expected)
+    # gradcheck's fast mode: a few random directions (each GEMM is a parallel region, and on a
+    # busy machine each of those waits for a descheduled thread)
+    x, weight = inputs[0][:3].clone().requires_grad_(), inputs[1].clone().requires_grad_()
     assert torch.autograd.gradcheck(
-        lambda x, w: conv2d(x, w, bias, **kwargs), (x[:3].detach().requires_grad_(), weight)
+        lambda x, w: conv2d(x, w, inputs[2], **kwargs), (x, weight), fast_mode=True
     )
 
 
