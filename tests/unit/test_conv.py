@@ -98,7 +98,7 @@ def test_unfold_paths_match_torch(case, scratch, monkeypatch):
     a gradient, with fresh column matrices (small ones) or in the kept scratch buffer (large
     ones, here all): every combination equals F.conv2d, and so do the gradients."""
     if scratch:
-        monkeypatch.setattr("cnnutils.conv._SCRATCH_MIN_BYTES", 0)
+        monkeypatch.setattr("cnnutils.ops.conv._SCRATCH_MIN_BYTES", 0)
     x_shape, w_shape, kwargs, with_bias = case
     x, weight = randn(*x_shape, seed=1), randn(*w_shape, seed=2)
     bias = randn(w_shape[0], seed=3) if with_bias else None
