@@ -28,6 +28,14 @@ from cnnutils.data import (
 )
 from cnnutils.equivariance import equivariance_error, invariance_error, shift
 from cnnutils.explorer import conv_explorer_html, display_conv_explorer
+from cnnutils.figures_basics import (
+    animation_player,
+    connections_figure,
+    dense_vs_local_figure,
+    depends_on,
+    reached_from,
+    show_matrices,
+)
 from cnnutils.filters import (
     box_kernel,
     filter2d,
@@ -115,10 +123,12 @@ __all__ = [
     "adaptive_avg_pool2d",
     "alexnet",
     "animation_html",
+    "animation_player",
     "avg_pool2d",
     "box_kernel",
     "channel_stats",
     "confusion_matrix",
+    "connections_figure",
     "conv2d",
     "conv2d_cost",
     "conv_explorer",
@@ -126,6 +136,8 @@ __all__ = [
     "conv_output_size",
     "convolve2d",
     "correlate2d",
+    "dense_vs_local_figure",
+    "depends_on",
     "disk_footprint",
     "disk_pool2d",
     "display_conv_explorer",
@@ -171,6 +183,7 @@ __all__ = [
     "random_crop",
     "random_flip",
     "random_shift",
+    "reached_from",
     "receptive_field",
     "render_convolution",
     "replace_head",
@@ -178,6 +191,7 @@ __all__ = [
     "sharpen_kernel",
     "shift",
     "show_images",
+    "show_matrices",
     "show_orientation_histograms",
     "sliding_window_animation",
     "sobel_kernels",
