@@ -60,7 +60,7 @@ def _label(value: float) -> str:
     """Integers without decimals, other numbers with two significant decimals."""
     if abs(value - round(value)) < 1e-9:
         return f"{round(value) + 0.0:.0f}"  # + 0.0 turns -0 into 0
-    return f"{value:.2f}"
+    return f"{round(value, 2) + 0.0:.2f}"  # no "-0.00"
 
 
 def show_matrices(
@@ -74,7 +74,7 @@ def show_matrices(
     annotate: bool | None = None,
     annotate_zeros: bool = True,
     robust: bool = False,
-    cmap: str | None = None,
+    cmap: str | Sequence[str | None] | None = None,
     xlabel: str = "column",
     ylabel: str = "row",
     colorbar_label: str | None = None,
@@ -103,7 +103,8 @@ def show_matrices(
             matrices such as an impulse).
         robust: colour limits from the 1st and 99th percentiles (of ``|values|`` when
             symmetric), so that a few extreme entries do not wash out the rest.
-        cmap: a colour map for every panel, overriding the defaults above.
+        cmap: a colour map for every panel, or one per matrix (``None`` entries keep the
+            defaults above).
         xlabel, ylabel: the axis labels (the indices are those of the matrix).
         colorbar_label: a label for the colour bar(s), or ``None``.
         suptitle: a title over the whole figure.
@@ -150,6 +151,9 @@ def show_matrices(
         )
     if isinstance(ncols, bool) or not isinstance(ncols, int) or ncols < 1:
         raise ValueError(f"{fn}: ncols must be a positive int, got {ncols!r}")
+    cmaps = [cmap] * n if cmap is None or isinstance(cmap, str) else list(cmap)
+    if len(cmaps) != n:
+        raise ValueError(f"{fn}: cmap must be a name or one entry per matrix ({n})")
 
     def limits(values: np.ndarray, centred: bool) -> tuple[float, float]:
         if centred:
@@ -172,7 +176,7 @@ def show_matrices(
     images = []
     for i, (ax, values) in enumerate(zip(axes, panels, strict=False)):
         vmin, vmax = shared if shared_scale else limits(values, symmetric[i])
-        colours = cmap or ("RdBu_r" if symmetric[i] else "gray")
+        colours = cmaps[i] or ("RdBu_r" if symmetric[i] else "gray")
         image = ax.imshow(values, cmap=colours, vmin=vmin, vmax=vmax, interpolation="nearest")
         images.append(image)
         h, w = values.shape
@@ -185,7 +189,7 @@ def show_matrices(
                     continue
                 if symmetric[i]:  # diverging map: dark at both ends
                     dark_cell = abs(value - middle) > 0.3 * spread
-                elif cmap is None:  # gray: dark at the low end
+                elif cmaps[i] is None:  # gray: dark at the low end
                     dark_cell = value < middle
                 else:  # sequential maps are dark at the high end
                     dark_cell = value > vmin + 0.55 * spread

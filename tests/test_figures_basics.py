@@ -71,6 +71,8 @@ def test_show_matrices_colour_scales():
     shared = show_matrices([signed, 2 * signed], shared_scale=True)
     assert len(shared.axes) == 3  # two panels, one colour bar
     assert [ax.images[0].get_clim() for ax in shared.axes[:2]] == [(-6.0, 6.0)] * 2
+    mixed = show_matrices([signed, signed], symmetric=[False, True], cmap=["magma", None])
+    assert [ax.images[0].get_cmap().name for ax in mixed.axes[:2]] == ["magma", "RdBu_r"]
 
 
 def test_show_matrices_annotations():
@@ -82,8 +84,10 @@ def test_show_matrices_annotations():
     assert [t.get_text() for t in sparse] == ["7"]
     assert len(show_matrices(torch.rand(9, 9)).axes[0].texts) == 0  # large: no numbers
     assert len(show_matrices(torch.rand(9, 9), annotate=True).axes[0].texts) == 81
-    labels = {t.get_text() for t in show_matrices(torch.tensor([[0.125, -2.0]])).axes[0].texts}
-    assert labels == {"0.12", "-2"}
+    labels = [
+        t.get_text() for t in show_matrices(torch.tensor([[0.125, -2.0, -1e-4]])).axes[0].texts
+    ]
+    assert labels == ["0.12", "-2", "0.00"]
 
 
 def test_show_matrices_accepts_stacks_and_rejects_bad_input():
@@ -100,6 +104,8 @@ def test_show_matrices_accepts_stacks_and_rejects_bad_input():
         show_matrices([[1, 2], [3, 4]])
     with pytest.raises(ValueError, match="no matrices"):
         show_matrices([])
+    with pytest.raises(ValueError, match="cmap must be a name or one entry per matrix"):
+        show_matrices([torch.eye(2)], cmap=["gray", "magma"])
     with pytest.raises(ValueError, match="ncols must be a positive int"):
         show_matrices(torch.eye(2), ncols=0)
 
