@@ -116,6 +116,13 @@ from cnnutils.viz.animation import (
     volume_conv_animation,
     volume_conv_frame,
 )
+from cnnutils.viz.diagrams import (
+    connections_figure,
+    dense_vs_local_figure,
+    depends_on,
+    reached_from,
+    show_matrices,
+)
 from cnnutils.viz.images import show_images, show_orientation_histograms
 from cnnutils.viz.layers import (
     draw_bottleneck,
@@ -123,7 +130,7 @@ from cnnutils.viz.layers import (
     draw_max_pool_backward,
     overlap_backward_animation,
     shift_curves_figure,
-    show_matrices,
+    show_feature_maps,
 )
 from cnnutils.viz.photos import load_photo, load_photos
 from cnnutils.viz.training import plot_confusion_matrix, plot_history
@@ -158,6 +165,7 @@ __all__ = [
     "box_kernel",
     "channel_stats",
     "confusion_matrix",
+    "connections_figure",
     "conv2d",
     "conv2d_cost",
     "conv_explorer",
@@ -166,6 +174,8 @@ __all__ = [
     "convolve2d",
     "correlate2d",
     "demo_problem",
+    "dense_vs_local_figure",
+    "depends_on",
     "disk_footprint",
     "disk_pool2d",
     "display_conv_explorer",
@@ -219,6 +229,7 @@ __all__ = [
     "random_crop",
     "random_flip",
     "random_shift",
+    "reached_from",
     "receptive_field",
     "render_convolution",
     "replace_head",
@@ -226,6 +237,7 @@ __all__ = [
     "sharpen_kernel",
     "shift",
     "shift_curves_figure",
+    "show_feature_maps",
     "show_images",
     "show_matrices",
     "show_orientation_histograms",

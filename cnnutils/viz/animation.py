@@ -91,10 +91,13 @@ def animation_html(
             f"animation_html: animation must be a matplotlib FuncAnimation, "
             f"got {type(animation).__name__}"
         )
-    if not isinstance(alt, str) or not alt.strip():
-        raise TypeError(f"animation_html: alt must be a non-empty str, got {alt!r}")
+    if not isinstance(alt, str):
+        raise TypeError(f"animation_html: alt must be a str, got {type(alt).__name__}")
+    if not alt.strip():
+        raise ValueError(f"animation_html: alt must be a non-empty description, got {alt!r}")
     html = _CDN_STYLESHEET.sub(_BUTTON_STYLE, animation.to_jshtml(**kwargs), count=1)
-    html = re.sub(r'<img id="(_anim_img\w+)"', rf'<img id="\1" alt="{escape(alt)}"', html)
+    text = escape(alt.strip(), quote=True)
+    html = re.sub(r'<img id="(_anim_img\w+)"', rf'<img id="\1" alt="{text}"', html)
     return re.sub(r'(<input id="_anim_slider\w+" type="range")', r'\1 aria-label="frame"', html)
 
 

@@ -35,7 +35,7 @@ __all__ = [
     "draw_max_pool_backward",
     "overlap_backward_animation",
     "shift_curves_figure",
-    "show_matrices",
+    "show_feature_maps",
 ]
 
 # Direction in which depth recedes (35° above the horizontal), and how much it is shortened.
@@ -369,7 +369,7 @@ def _as_matrix(value: object, fn: str) -> np.ndarray:
     return array
 
 
-def show_matrices(
+def show_feature_maps(
     matrices: Sequence[torch.Tensor | np.ndarray],
     titles: Sequence[str],
     *,
@@ -409,7 +409,8 @@ def show_matrices(
             match.
 
     Example:
-        >>> fig = show_matrices([np.eye(3), np.ones((2, 4))], ["eye", "ones"], colorbar_label="v")
+        >>> mats = [np.eye(3), np.ones((2, 4))]
+        >>> fig = show_feature_maps(mats, ["eye", "ones"], colorbar_label="v")
         >>> len(fig.axes), fig.axes[1].get_xlabel(), fig.axes[2].get_ylabel()
         (4, 'column', 'v')
     """
@@ -601,7 +602,7 @@ def overlap_backward_animation(
 
     Returns:
         the animation, one frame per window (row-major). Show it with
-        ``IPython.display.HTML(cnnutils.animation.animation_html(anim))``.
+        ``IPython.display.HTML(cnnutils.animation_html(anim, alt=...))``.
 
     Example:
         >>> anim = overlap_backward_animation(torch.rand(5, 5), 3, 2)

@@ -17,7 +17,7 @@ from cnnutils.viz.layers import (
     draw_max_pool_backward,
     overlap_backward_animation,
     shift_curves_figure,
-    show_matrices,
+    show_feature_maps,
 )
 
 pytestmark = pytest.mark.filterwarnings("ignore:Animation was deleted without rendering")
@@ -100,8 +100,8 @@ def test_bottleneck_without_padding_shrinks_the_output():
     assert f"{_macs(nn.Conv2d(192, 32, 5), (192, 28, 28)):,}" in texts
 
 
-def test_show_matrices_labels_every_panel():
-    fig = show_matrices(
+def test_show_feature_maps_labels_every_panel():
+    fig = show_feature_maps(
         [torch.rand(4, 5), np.eye(3)], ["a", "b"], colorbar_label=["x", "y"], symmetric=True
     )
     images, bars = fig.axes[:2], fig.axes[2:]
@@ -110,15 +110,15 @@ def test_show_matrices_labels_every_panel():
     assert [ax.get_ylabel() for ax in bars] == ["x", "y"]
     low, high = images[1].images[0].get_clim()
     assert low == -high == -1.0
-    written = show_matrices([np.array([[1.0, 2.5]])], ["w"], colorbar_label="v", annotate=True)
+    written = show_feature_maps([np.array([[1.0, 2.5]])], ["w"], colorbar_label="v", annotate=True)
     assert [t.get_text() for t in written.axes[0].texts] == ["1", "2.5"]
-    mask = show_matrices([np.eye(3)], ["m"], colorbar_label="tap", colorbar_ticks=[0, 1])
+    mask = show_feature_maps([np.eye(3)], ["m"], colorbar_label="tap", colorbar_ticks=[0, 1])
     assert list(mask.axes[1].get_yticks()) == [0, 1]
     assert all(float(t).is_integer() for t in mask.axes[0].get_xticks())
     with pytest.raises(ValueError, match="2 matrices need as many titles"):
-        show_matrices([np.eye(2), np.eye(2)], ["a"], colorbar_label="v")
+        show_feature_maps([np.eye(2), np.eye(2)], ["a"], colorbar_label="v")
     with pytest.raises(ValueError, match="2-D and non-empty"):
-        show_matrices([np.zeros(3)], ["a"], colorbar_label="v")
+        show_feature_maps([np.zeros(3)], ["a"], colorbar_label="v")
 
 
 def test_max_pool_backward_figure_shows_autograds_gradient():
