@@ -541,7 +541,8 @@ def _conv2d_fft(x: Tensor, weight: Tensor, bias: Tensor | None, g: _Geometry) ->
     if x.numel() == 0:  # MKL's FFT rejects empty tensors; the product is empty anyway
         return _conv2d_unfold(x, weight, bias, g)
     out = _conv2d_fft_product(x, weight, g)
-    if not bool(torch.isfinite(out).all()):  # an inf or NaN went into every output: redo
+    # an inf or NaN went into every output: redo (the meta device has shapes, not values)
+    if out.device.type != "meta" and not bool(torch.isfinite(out).all()):
         return _conv2d_unfold(x, weight, bias, g)
     if bias is not None:
         out = out + bias.view(1, -1, 1, 1)

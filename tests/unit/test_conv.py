@@ -236,6 +236,8 @@ def test_conv2d_fft_keeps_finite_inputs_on_the_fft(monkeypatch):
     x[0, 0, 0, 0] = float("inf")
     assert_close(conv2d(x, weight, method="fft"), F.conv2d(x, weight), equal_nan=True)
     assert calls == [1]
+    meta = conv2d(x.to("meta"), weight.to("meta"), method="fft")  # shapes only, nothing to read
+    assert meta.shape == (1, 3, 8, 8) and calls == [1]
 
 
 # Scratch per sample below: padded input 4 · 11 · 10 plus columns 4 · 3 · 3 taps × 5 · 8 outputs
