@@ -14,7 +14,7 @@ PYTEST   := $(BIN)/python -m pytest
 TESTENV  := PYTHONPATH=$(CURDIR):$(CURDIR)/tests/netguard TQDM_DISABLE=1 CHROMIUM=$(CHROMIUM)
 NBVAL    := --nbval --nbval-current-env --nbval-sanitize-with tests/nbval_sanitize.cfg
 
-.PHONY: help install vendor book test unit test-book test-site test-gpu execute serve bench bench-conv bench-gpu gpu-wheels lint format browser lock clean
+.PHONY: help install vendor book test unit test-book test-site test-oldest test-gpu execute serve bench bench-conv bench-gpu gpu-wheels lint format browser lock clean
 
 help:
 	@echo "make book      install the pinned stack, build the site into _build/html"
@@ -22,6 +22,8 @@ help:
 	@echo "make unit      the unit tier only: cnnutils against its oracles, doctests (about a minute)"
 	@echo "make execute   re-run every notebook in a fresh kernel, outputs saved in place"
 	@echo "make serve     serve _build/html on http://127.0.0.1:$(PORT)"
+	@echo "make test-oldest  unit tests and every notebook's assertion cells on the oldest"
+	@echo "               supported stack (requirements/oldest.txt, Python 3.11)"
 	@echo "make test-gpu  nbval in lax mode plus the assertion cells, on CUDA"
 	@echo "make bench     CPU benchmarks; they print ratios beside the machine's facts"
 	@echo "make bench-conv  unfold vs F.conv2d, idle and beside one busy process (3 runs each)"
@@ -96,6 +98,27 @@ test-book: install
 
 test-site: install book browser
 	$(TESTENV) $(PYTEST) tests/site
+
+# The oldest supported stack: every lower bound of pyproject.toml pinned exactly in
+# requirements/oldest.txt, in a second environment (Python 3.11: numpy 1.24 has no wheels for
+# later Pythons), with cnnutils installed from this checkout (and imported from it first, through
+# TESTENV). Every unit test and doctest runs, and every notebook under nbval's lax mode: all cells
+# run, so the assertion cells hold the results on old numerics too. What tests the book's build
+# rather than the package (the browser tests of the site, the conventions page's Sphinx anchors,
+# the Sphinx extension) needs jupyter-book's stack and is left to make test.
+OLDEST_PYTHON ?= python3.11
+OLDEST := _build/oldest-venv
+$(OLDEST)/.installed: pyproject.toml requirements/oldest.txt
+	@command -v $(OLDEST_PYTHON) >/dev/null || { echo "make test-oldest needs $(OLDEST_PYTHON) (set OLDEST_PYTHON=...)"; exit 1; }
+	rm -rf $(OLDEST) && $(OLDEST_PYTHON) -m venv $(OLDEST)
+	$(OLDEST)/bin/python -m pip install --quiet --disable-pip-version-check \
+		-r requirements/oldest.txt ".[test]"
+	@touch $@
+
+test-oldest: $(OLDEST)/.installed
+	$(OLDEST)/bin/python -c "import torch, numpy; print('oldest stack: torch', torch.__version__, 'numpy', numpy.__version__)"
+	$(TESTENV) $(OLDEST)/bin/python -m pytest --nbval-lax --nbval-current-env \
+		--nbval-sanitize-with tests/nbval_sanitize.cfg $(UNIT) notebooks --durations=10
 
 # On a CUDA machine: every notebook runs; only NBVAL_CHECK_OUTPUT cells are compared, and the
 # assertion cells carry the numerical checks with tolerances that allow TF32.

@@ -19,6 +19,8 @@ from typing import IO, Any
 
 import torch
 
+__all__ = ["atomic_write", "save_atomically", "temporary_files"]
+
 
 def _prefix(path: Path) -> str:
     return f".{path.name}."

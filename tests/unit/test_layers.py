@@ -15,7 +15,8 @@ import pytest
 
 PACKAGE = Path(__file__).resolve().parents[2] / "cnnutils"
 RANK = {
-    "runtime": 0, "_checks": 0, "_files": 0, "geometry": 1, "ops": 2, "models": 3, "data": 3,
+    "runtime": 0, "_checks": 0, "_files": 0, "_machine": 0, "geometry": 1, "ops": 2,
+    "models": 3, "data": 3,
     "training": 4, "viz": 5, "course": 6,
 }  # fmt: skip
 

@@ -4,12 +4,14 @@ import re
 from pathlib import Path
 
 import tomllib
+from packaging.version import Version
 
 import cnnutils
 
 ROOT = Path(__file__).resolve().parents[2]
 PYPROJECT = tomllib.loads((ROOT / "pyproject.toml").read_text())
 CONSTRAINTS = ROOT / "requirements" / "constraints.txt"
+OLDEST = ROOT / "requirements" / "oldest.txt"
 
 
 def _name(requirement: str) -> str:
@@ -47,6 +49,33 @@ def test_constraints_pin_everything_exactly():
     assert pins["torchvision"] == "0.29.1"
     assert pins["jupyter-book"] == "1.0.4.post1"
     assert "cnnutils" not in pins
+
+
+def _pins(path: Path) -> dict[str, str]:
+    pins = {}
+    for line in path.read_text().splitlines():
+        if line.strip() and not line.startswith("#"):
+            name, _, version = line.partition("==")
+            assert version, f"{path.name}: {line!r} is not an exact pin"
+            pins[_name(name)] = version
+    return pins
+
+
+def test_oldest_stack_pins_exactly_the_declared_floors():
+    """make test-oldest installs requirements/oldest.txt: every lower bound, and nothing else.
+
+    The package's dependencies, the [test] extra, and the kernel and notebook packages of the
+    [book] extra (nbval needs them; jupyter-book's own stack is left to make test)."""
+    project = PYPROJECT["project"]
+    extras = project["optional-dependencies"]
+    declared = {}
+    for requirement in project["dependencies"] + extras["test"] + extras["book"]:
+        if _name(requirement) == "jupyter-book":
+            continue
+        floor = re.search(r">=([^,;\s]+)", requirement)
+        assert floor, f"{requirement}: no lower bound"
+        declared[_name(requirement)] = Version(floor.group(1))
+    assert {name: Version(v) for name, v in _pins(OLDEST).items()} == declared
 
 
 def test_public_api_is_explicit():
