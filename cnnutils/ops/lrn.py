@@ -32,7 +32,7 @@ of :mod:`cnnutils.ops`); the paper's formula is one keyword away, ``convention="
 
 :func:`local_response_norm` is the function; :class:`LocalResponseNorm` is a thin module around
 it. The inter-channel sum adds shifted slices of the zero-padded squares along the channel
-axis, doubling the summed span at each step (``⌈log₂ n⌉ + 1`` additions at most). It only ever
+axis, doubling the summed span at each step (at most ``2 log₂(n + 1)`` additions). It only ever
 adds non-negative numbers, so it is as accurate as a direct sum, and an ``inf`` or NaN reaches
 only the windows that contain it, as in PyTorch (a difference of cumulative sums would be one
 pass, but it subtracts large running totals, which loses small neighbours in float32 and
