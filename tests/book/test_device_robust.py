@@ -165,6 +165,7 @@ NOT_ON_META = {
 HOST_ONLY = {
     "ImageDataset", "demo_problem", "load_photo", "plot_confusion_matrix",
     "sliding_window_animation", "show_images", "show_orientation_histograms", "animation_html",
+    "draw_max_pool_backward", "overlap_backward_animation", "show_feature_maps", "show_matrices",
 }  # fmt: skip
 
 
