@@ -271,8 +271,8 @@ def _scratch_buffer(numel: int, like: Tensor) -> Tensor:
     The CPU allocator hands large blocks back to the operating system when they are freed, so a
     column matrix allocated on every call is page-faulted in again on every call; this one is
     allocated once per thread and dtype, and grows to the largest block seen (at most
-    :func:`_column_block_bytes`). On other devices a fresh tensor: their caching allocators
-    already recycle memory.
+    :func:`_column_block_bytes`, or one sample where a sample needs more). On other devices a
+    fresh tensor: their caching allocators already recycle memory.
     """
     if like.device.type != "cpu":
         return torch.empty(numel, dtype=like.dtype, device=like.device)
