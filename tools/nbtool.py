@@ -62,7 +62,7 @@ def setup_cell_source() -> str:
         "import sys\n"
         "\n"
         'if "google.colab" in sys.modules:\n'
-        "    !{sys.executable} -m pip list --format=freeze --exclude cnnutils"
+        "    %pip list --format=freeze --exclude cnnutils"
         f" > {COLAB_CONSTRAINTS}\n"
         f'    {REQUIREMENT_NAME} = "cnnutils @ git+{url}@{branch}"\n'
         f'    %pip install --quiet --constraint {COLAB_CONSTRAINTS} "{{{REQUIREMENT_NAME}}}"\n'

@@ -190,11 +190,14 @@ class C3Connections(nn.Module):
                 self.bias.uniform_(-1.0, 1.0).mul_(out_bound)
 
     def dense_weight(self) -> Tensor:
-        """The equivalent dense weight, shape ``(C_out, C_in, k, k)``, zero where the table has
-        no connection: ``F.conv2d(x, c3.dense_weight(), c3.bias)`` is ``c3(x)``."""
+        """The equivalent dense weight, shape ``(C_out, C_in, k, k)``, zero
+        where the table has no connection:
+        ``F.conv2d(x, c3.dense_weight(), c3.bias)`` is ``c3(x)``."""
         k = self.kernel_size
-        dense = self.weight.new_zeros(self.out_channels * self.in_channels, k, k)
-        dense = dense.index_copy(0, self.rows, self.weight)  # differentiable scatter
+        rows = self.out_channels * self.in_channels
+        dense = self.weight.new_zeros(rows, k, k)
+        # index_copy is a scatter that autograd differentiates
+        dense = dense.index_copy(0, self.rows, self.weight)
         return dense.view(self.out_channels, self.in_channels, k, k)
 
     def connection_mask(self) -> Tensor:

@@ -432,39 +432,47 @@ def orientation_histogram(
     signed: bool = False,
     operator: str = "central",
 ) -> Tensor:
-    """HOG-like histograms of gradient orientation, one per cell, weighted by magnitude.
+    """HOG-like histograms of gradient orientation, one per cell.
 
-    The image is cut into non-overlapping ``cell_size × cell_size`` cells (rows and columns
-    that do not fill a cell are dropped, as in ``skimage.feature.hog``). Every pixel votes
-    with its gradient magnitude into the one bin that holds its orientation; the bins split
-    ``[0°, 180°)`` (``signed=False``: a gradient and its opposite count the same, so a dark-to-
-    bright and a bright-to-dark edge look alike) or ``[0°, 360°)`` (``signed=True``) evenly;
-    bin ``i`` covers ``[i, i + 1) · period / bins``.
+    The image is cut into non-overlapping ``cell_size × cell_size`` cells
+    (rows and columns that do not fill a cell are dropped, as in
+    ``skimage.feature.hog``). Every pixel votes with its gradient magnitude
+    into the one bin that holds its orientation; the bins split
+    ``[0°, 180°)`` (``signed=False``: a gradient and its opposite count the
+    same, so a dark-to-bright and a bright-to-dark edge look alike) or
+    ``[0°, 360°)`` (``signed=True``) evenly; bin ``i`` covers
+    ``[i, i + 1) · period / bins``.
 
-    How it differs from full HOG (Dalal & Triggs 2005): there is no block normalisation
-    (no overlapping blocks of cells, no L2-Hys), no bilinear interpolation of votes between
-    neighbouring bins and cells, no Gaussian weighting inside a block, and colour images are not
-    handled (pass a grayscale image). The votes are summed, not averaged: with
-    ``cells_per_block=(1, 1)`` and ``block_norm="L1"``, ``skimage.feature.hog`` returns these
-    histograms divided by their sum (plus ``1e-5`` after dividing by the cell area).
+    How it differs from full HOG (Dalal & Triggs 2005): there is no block
+    normalisation (no overlapping blocks of cells, no L2-Hys), no bilinear
+    interpolation of votes between neighbouring bins and cells, no Gaussian
+    weighting inside a block, and colour images are not handled (pass a
+    grayscale image). The votes are summed, not averaged: with
+    ``cells_per_block=(1, 1)`` and ``block_norm="L1"``,
+    ``skimage.feature.hog`` returns these histograms divided by their sum
+    (plus ``1e-5`` after dividing by the cell area).
 
     Args:
-        image: floating tensor of shape ``(H, W)``, at least one cell in each direction.
+        image: floating tensor of shape ``(H, W)``, at least one cell in
+            each direction.
         cell_size: side of a square cell, in pixels.
         bins: number of orientation bins.
         signed: orientations over 360° instead of 180°.
-        operator: gradient operator, as in :func:`gradient_magnitude_orientation`.
+        operator: gradient operator, as in
+            :func:`gradient_magnitude_orientation`.
 
     Returns:
-        shape ``(H // cell_size, W // cell_size, bins)``, the sum of the magnitudes of the
-        pixels of each cell whose orientation falls in each bin.
+        shape ``(H // cell_size, W // cell_size, bins)``, the sum of the
+        magnitudes of the pixels of each cell whose orientation falls in
+        each bin.
 
     Example:
-        >>> stripes = torch.tensor([0.0, 0.0, 1.0, 1.0]).repeat(16, 4)  # vertical stripes
+        >>> stripes = torch.tensor([0.0, 0.0, 1.0, 1.0]).repeat(16, 4)
         >>> hist = orientation_histogram(stripes, cell_size=8, bins=9)
         >>> hist.shape
         torch.Size([2, 2, 9])
-        >>> hist[0, 0]  # 8 rows × 7 columns with |gx| = 1 (|gx| = 0 on the border), all in bin 0
+        >>> # 8 rows × 7 columns with |gx| = 1 (0 on the border): bin 0
+        >>> hist[0, 0]
         tensor([56.,  0.,  0.,  0.,  0.,  0.,  0.,  0.,  0.])
     """
     name = "orientation_histogram"
@@ -481,8 +489,10 @@ def orientation_histogram(
     magnitude, orientation = _gradient(image, operator, "reflect", name)
     period = 360.0 if signed else 180.0
     degrees = torch.rad2deg(orientation.double()) % period  # in [0, period)
-    index = (degrees * (bins / period)).floor().long().clamp_(0, bins - 1)  # (H, W)
-    votes = F.one_hot(index, bins).to(magnitude.dtype) * magnitude[..., None]  # (H, W, bins)
+    index = (degrees * (bins / period)).floor().long()
+    index = index.clamp_(0, bins - 1)  # (H, W)
+    one_hot = F.one_hot(index, bins).to(magnitude.dtype)  # (H, W, bins)
+    votes = one_hot * magnitude[..., None]
     votes = votes[: cells_y * cell_size, : cells_x * cell_size]
     votes = votes.reshape(cells_y, cell_size, cells_x, cell_size, bins)
     return votes.sum(dim=(1, 3))  # (cells_y, cells_x, bins)

@@ -315,14 +315,17 @@ def max_pool2d_forward(
 
 
 def max_pool2d_backward(grad_out: Tensor, cache: MaxPoolCache) -> Tensor:
-    """Backward pass of max pooling: each output gradient goes to its window's maximum.
+    """Backward pass of max pooling: each output gradient goes to its
+    window's maximum.
 
-    ``grad_x[n, c, h, w]`` is the sum of ``grad_out[n, c, i, j]`` over the windows ``(i, j)``
-    whose switch is ``(h, w)``; every other input gets 0. Where windows overlap, one input
-    can win several windows and its gradients add up.
+    ``grad_x[n, c, h, w]`` is the sum of ``grad_out[n, c, i, j]`` over the
+    windows ``(i, j)`` whose switch is ``(h, w)``; every other input gets 0.
+    Where windows overlap, one input can win several windows and its
+    gradients add up.
 
     Args:
-        grad_out: gradient of the loss with respect to the output, shape of the output.
+        grad_out: gradient of the loss with respect to the output, shape of
+            the output.
         cache: from :func:`max_pool2d_forward`.
 
     Returns:
@@ -332,27 +335,31 @@ def max_pool2d_backward(grad_out: Tensor, cache: MaxPoolCache) -> Tensor:
         >>> x = torch.tensor([[[[1., 2., 0.],
         ...                     [3., 9., 4.],
         ...                     [0., 5., 2.]]]])
-        >>> out, cache = max_pool2d_forward(x, 2, stride=1)  # the 9 wins all four windows
+        >>> # the 9 wins all four windows
+        >>> out, cache = max_pool2d_forward(x, 2, stride=1)
         >>> max_pool2d_backward(torch.ones_like(out), cache).tolist()
         [[[[0.0, 0.0, 0.0], [0.0, 4.0, 0.0], [0.0, 0.0, 0.0]]]]
     """
+    fn = "max_pool2d_backward"
     if not isinstance(grad_out, Tensor):
-        raise TypeError(
-            f"max_pool2d_backward: grad_out must be a torch.Tensor, got {type(grad_out).__name__}"
-        )
+        got = type(grad_out).__name__
+        raise TypeError(f"{fn}: grad_out must be a torch.Tensor, got {got}")
     indices, shape = cache.indices, cache.input_shape
     if grad_out.shape != indices.shape:
         raise ValueError(
-            f"max_pool2d_backward: grad_out must have the output's shape {tuple(indices.shape)}, "
-            f"got {tuple(grad_out.shape)}"
+            f"{fn}: grad_out must have the output's shape "
+            f"{tuple(indices.shape)}, got {tuple(grad_out.shape)}"
         )
     planes = math.prod(shape[:-2])  # N · C
-    index = indices.reshape(planes, math.prod(indices.shape[-2:]))  # (N · C, Ho · Wo)
+    windows = math.prod(indices.shape[-2:])  # Ho · Wo
+    index = indices.reshape(planes, windows)
     src = grad_out.reshape(index.shape)
-    src = torch.where(index < 0, 0, src)  # windows with no tap on the input pass nothing back
+    # windows with no tap on the input pass nothing back
+    src = torch.where(index < 0, 0, src)
     index = index.clamp(min=0)
-    grad_x = grad_out.new_zeros((planes, shape[-2] * shape[-1]))  # (N · C, H · W)
-    grad_x.scatter_add_(1, index, src)  # adds up where one input won several windows
+    grad_x = grad_out.new_zeros((planes, shape[-2] * shape[-1]))
+    # adds up where one input won several windows
+    grad_x.scatter_add_(1, index, src)
     return grad_x.view(shape)
 
 

@@ -113,7 +113,7 @@ def test_setup_cell_installs_from_the_configured_repository():
     )
     # first every installed package is written down with its version, cnnutils left out ...
     assert freeze == (
-        "!{sys.executable} -m pip list --format=freeze --exclude cnnutils > " + constraints
+        "%pip list --format=freeze --exclude cnnutils > " + constraints
     )
     # ... then cnnutils is installed with those versions as constraints: nothing is replaced
     name = nbtool.REQUIREMENT_NAME
@@ -122,6 +122,17 @@ def test_setup_cell_installs_from_the_configured_repository():
     assert max(map(len, source.splitlines())) <= 88, "the folded setup cell must fit the page"
     assert "torch" not in install.replace("cnnutils", ""), "the install must not name torch"
     # tests/test_colab_install.py runs these two commands against a Colab-like environment
+
+
+def test_setup_cell_lexes_as_python():
+    """Sphinx highlights the shown cells with Pygments' Python lexer and, building with -W,
+    fails on a token it cannot lex (a shell escape ``!cmd`` is one; ``%magic`` lexes)."""
+    from pygments.lexers import PythonLexer
+    from pygments.token import Error
+
+    tokens = PythonLexer().get_tokens(nbtool.setup_cell_source())
+    bad = [value for kind, value in tokens if kind in Error]
+    assert not bad, f"the setup cell has tokens Python's lexer rejects: {bad}"
 
 
 def test_chapter_structure(notebook):

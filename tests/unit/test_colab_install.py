@@ -156,12 +156,12 @@ class ColabLike:
         """The setup cell's two pip commands: the list's arguments, the file it writes, and the
         install's arguments."""
         lines = [line.strip() for line in nbtool.setup_cell_source().splitlines()]
-        (freeze,) = [line for line in lines if line.startswith("!{sys.executable} -m pip ")]
+        (freeze,) = [line for line in lines if line.startswith("%pip list ")]
         (install,) = [line for line in lines if line.startswith("%pip install ")]
         (assign,) = [line for line in lines if line.startswith(f"{nbtool.REQUIREMENT_NAME} = ")]
         requirement = ast.literal_eval(assign.split(" = ", 1)[1])
         install = install.replace("{" + nbtool.REQUIREMENT_NAME + "}", requirement)
-        freeze_args, target = freeze.removeprefix("!{sys.executable} -m pip ").split(" > ")
+        freeze_args, target = freeze.removeprefix("%pip ").split(" > ")
         return shlex.split(freeze_args), target, shlex.split(install.removeprefix("%pip "))
 
     def constraints(self) -> Path:
