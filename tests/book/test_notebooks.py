@@ -112,9 +112,7 @@ def test_setup_cell_installs_from_the_configured_repository():
         line.strip() for line in source.splitlines() if " -m pip " in line or "%pip" in line
     )
     # first every installed package is written down with its version, cnnutils left out ...
-    assert freeze == (
-        "%pip list --format=freeze --exclude cnnutils > " + constraints
-    )
+    assert freeze == ("%pip list --format=freeze --exclude cnnutils > " + constraints)
     # ... then cnnutils is installed with those versions as constraints: nothing is replaced
     name = nbtool.REQUIREMENT_NAME
     assert f'    {name} = "cnnutils @ git+{url}@{branch}"\n' in source
