@@ -544,7 +544,8 @@ def untouched_indices(
         The sorted indices in ``range(size)`` that :func:`window_taps` never lists.
 
     Example:
-        >>> untouched_indices(7, 3, stride=3)  # windows at rows 0-2 and 3-5; row 6 is left out
+        >>> # windows at rows 0-2 and 3-5; row 6 is left out
+        >>> untouched_indices(7, 3, stride=3)
         [6]
         >>> untouched_indices(7, 3, stride=2)
         []

@@ -208,7 +208,8 @@ def display_conv_explorer(**settings: int | bool | str) -> HTML:
         An ``IPython.display.HTML`` object whose ``data`` is the explorer's HTML.
 
     Example:
-        >>> display_conv_explorer(element_id="demo").data == conv_explorer_html(element_id="demo")
+        >>> shown = display_conv_explorer(element_id="demo")
+        >>> shown.data == conv_explorer_html(element_id="demo")
         True
     """
     from IPython.display import HTML

@@ -193,7 +193,8 @@ def conv_explorer(
 
     Example:
         >>> explorer = conv_explorer(render=lambda **kw: Figure(figsize=(1, 1)))
-        >>> [c.description for c in explorer.children[0].children + explorer.children[1].children]
+        >>> rows = explorer.children[0].children + explorer.children[1].children
+        >>> [c.description for c in rows]
         ['photo', 'kernel', 'stride', 'padding']
         >>> bytes(explorer.children[2].value[:4])
         b'\\x89PNG'
@@ -215,9 +216,9 @@ def conv_explorer(
         "stride": widgets.IntSlider(value=stride, min=1, max=4, description="stride"),
         "padding": widgets.IntSlider(value=padding, min=0, max=8, description="padding"),
     }
+    # No tooltip: the widgets HTML manager that draws saved state on the book's pages cannot
+    # draw an Image that has one; the site names the image instead (book/_static).
     image = widgets.Image(format="png")
-    if image.has_trait("tooltip"):  # ipywidgets 8: names the image for screen readers
-        image.tooltip = "the photo and its filtered version"
 
     def update(change: object = None) -> None:
         values = {name: control.value for name, control in controls.items()}

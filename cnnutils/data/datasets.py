@@ -85,7 +85,8 @@ class ImageDataset:
     copy with other images.
 
     Example:
-        >>> ds = ImageDataset(torch.zeros(4, 1, 8, 8), torch.tensor([0, 1, 1, 0]), ("a", "b"))
+        >>> labels = torch.tensor([0, 1, 1, 0])
+        >>> ds = ImageDataset(torch.zeros(4, 1, 8, 8), labels, ("a", "b"))
         >>> len(ds), ds.image_shape, ds.num_classes, ds.class_counts().tolist()
         (4, (1, 8, 8), 2, [2, 2])
     """
@@ -347,7 +348,8 @@ def stratified_split(
         names: the ``name`` of the two parts; by default ``"<name> (train)"`` and ``"(test)"``.
 
     Example:
-        >>> ds = ImageDataset(torch.zeros(6, 1, 2, 2), torch.tensor([0, 0, 0, 1, 1, 1]), "ab")
+        >>> labels = torch.tensor([0, 0, 0, 1, 1, 1])
+        >>> ds = ImageDataset(torch.zeros(6, 1, 2, 2), labels, "ab")
         >>> train, test = stratified_split(ds, 2)
         >>> train.y.tolist(), test.y.tolist()
         ([0, 1, 0, 1], [0, 1])

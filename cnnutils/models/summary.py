@@ -79,9 +79,11 @@ def layer_summary(
     Example:
         >>> with torch.device("meta"):
         ...     rows = layer_summary(alexnet(variant="torchvision"))
-        >>> rows[0].out_shape, sum(r.parameters for r in rows), sum(r.multiply_adds for r in rows)
+        >>> params = sum(r.parameters for r in rows)
+        >>> rows[0].out_shape, params, sum(r.multiply_adds for r in rows)
         ((64, 55, 55), 61100840, 714188480)
-        >>> [(r.name, r.out_shape) for r in layer_summary(nn.Sequential(nn.Conv2d(1, 2, 3)), 5)]
+        >>> tiny = nn.Sequential(nn.Conv2d(1, 2, 3))
+        >>> [(r.name, r.out_shape) for r in layer_summary(tiny, 5)]
         [('0', (2, 3, 3))]
     """
     fn = "layer_summary"

@@ -200,7 +200,8 @@ def invariance_error(
     Example:
         >>> conv = torch.nn.Conv2d(1, 4, 3, padding=1, padding_mode="circular")
         >>> x = torch.randn(1, 1, 16, 16)
-        >>> invariance_error(conv, x, 2, 3) > 0.1  # the map moves: equivariant, not invariant
+        >>> # the map moves: equivariant, not invariant
+        >>> invariance_error(conv, x, 2, 3) > 0.1
         True
         >>> pooled = lambda x: conv(x).mean(dim=(-2, -1))  # global average pooling
         >>> invariance_error(pooled, x, 2, 3) < 1e-6

@@ -172,7 +172,8 @@ def fit(
         >>> data = ImageDataset(torch.rand(32, 1, 4, 4), torch.arange(32) % 2, ("a", "b"))
         >>> net = nn.Sequential(nn.Flatten(), nn.Linear(16, 2))
         >>> opt = torch.optim.SGD(net.parameters(), lr=0.1)
-        >>> history = fit(net, data, data, epochs=2, optimizer=opt, device="cpu", progress=False)
+        >>> history = fit(net, data, data, epochs=2, optimizer=opt, device="cpu",
+        ...               progress=False)
         >>> history.epochs, len(history.val_accuracy)
         (2, 2)
     """
@@ -289,7 +290,8 @@ def predict(
         shape ``(N,)``, the index of the largest logit of each image.
 
     Example:
-        >>> predict(nn.Sequential(nn.Flatten(), nn.Linear(4, 3)), torch.zeros(5, 1, 2, 2)).shape
+        >>> net = nn.Sequential(nn.Flatten(), nn.Linear(4, 3))
+        >>> predict(net, torch.zeros(5, 1, 2, 2)).shape
         torch.Size([5])
     """
     name = "predict"

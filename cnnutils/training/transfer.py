@@ -510,7 +510,9 @@ def extract_features(
         a float32 CPU tensor of shape ``(N, D)``, ``D`` the layer's output size per image.
 
     Example:
-        >>> net = nn.Sequential(nn.Conv2d(1, 4, 3), nn.ReLU(), nn.Flatten(), nn.Linear(16, 2))
+        >>> net = nn.Sequential(
+        ...     nn.Conv2d(1, 4, 3), nn.ReLU(), nn.Flatten(), nn.Linear(16, 2)
+        ... )
         >>> extract_features(net, torch.zeros(5, 1, 4, 4), "1", device="cpu").shape
         torch.Size([5, 16])
     """

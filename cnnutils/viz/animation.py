@@ -81,7 +81,8 @@ def animation_html(
             (``fps``, ``embed_frames``, ``default_mode``).
 
     Example:
-        >>> anim = sliding_window_animation(torch.arange(9.0).reshape(3, 3), torch.ones(2, 2))
+        >>> image, kernel = torch.arange(9.0).reshape(3, 3), torch.ones(2, 2)
+        >>> anim = sliding_window_animation(image, kernel)
         >>> html = animation_html(anim)
         >>> "https://" in html, html.count("data:image/png"), 'alt="an animation' in html
         (False, 4, True)
@@ -315,7 +316,8 @@ def sliding_window_animation(
             kernel that does not fit, or more than ``max_frames`` output positions.
 
     Example:
-        >>> anim = sliding_window_animation(torch.arange(9.0).reshape(3, 3), torch.ones(2, 2))
+        >>> image, kernel = torch.arange(9.0).reshape(3, 3), torch.ones(2, 2)
+        >>> anim = sliding_window_animation(image, kernel)
         >>> len(list(anim.new_frame_seq()))  # one frame per output position, 2 × 2
         4
         >>> anim.to_jshtml().count("data:image/png")  # plays in a browser, no kernel needed
@@ -536,7 +538,8 @@ def volume_conv_frame(
         ValueError: out-of-range arguments, a kernel that does not fit, or too many panels.
 
     Example:
-        >>> fig = volume_conv_frame(3, 5, 5, 3, stride=2, padding=1, out_channels=2, position=4)
+        >>> fig = volume_conv_frame(3, 5, 5, 3, stride=2, padding=1, out_channels=2,
+        ...                         position=4)
         >>> len(fig.axes), fig.axes[0].get_title()
         (5, 'input ch. 1/3')
     """

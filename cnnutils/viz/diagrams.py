@@ -119,19 +119,7 @@ def show_matrices(
         4
     """
     fn = "show_matrices"
-    if isinstance(matrices, (torch.Tensor, np.ndarray)):
-        if matrices.ndim == 2:
-            matrices = [matrices]
-        elif matrices.ndim == 3:
-            matrices = list(matrices)
-        else:
-            raise ValueError(
-                f"{fn}: a stacked input must have shape (N, H, W) or (H, W), "
-                f"got {tuple(matrices.shape)}"
-            )
-    panels = [_matrix(m, fn, f"matrix {i}") for i, m in enumerate(matrices)]
-    if not panels:
-        raise ValueError(f"{fn}: no matrices to show")
+    panels = _panels(matrices, fn)
     n = len(panels)
     if titles is not None and len(titles) != n:
         raise ValueError(f"{fn}: titles must have one entry per matrix ({n}), got {len(titles)}")
@@ -146,18 +134,66 @@ def show_matrices(
     cmaps = [cmap] * n if cmap is None or isinstance(cmap, str) else list(cmap)
     if len(cmaps) != n:
         raise ValueError(f"{fn}: cmap must be a name or one entry per matrix ({n})")
-
-    def limits(values: np.ndarray, centred: bool) -> tuple[float, float]:
-        if centred:
-            top = np.percentile(np.abs(values), 99) if robust else np.abs(values).max()
-            top = float(top) or 1.0
-            return -top, top
-        low, high = np.percentile(values, [1, 99]) if robust else (values.min(), values.max())
-        return (float(low), float(high)) if high > low else (float(low) - 1, float(high) + 1)
-
     if shared_scale:
         everything = np.concatenate([p.ravel() for p in panels])
-        shared = limits(everything, any(symmetric))
+        shared = _limits(everything, any(symmetric), robust)
+    fig, axes = _panel_grid(panels, ncols, size, shared_scale, dpi)
+    images = []
+    for i, (ax, values) in enumerate(zip(axes, panels, strict=True)):
+        vmin, vmax = shared if shared_scale else _limits(values, symmetric[i], robust)
+        colours = cmaps[i] or ("RdBu_r" if symmetric[i] else "gray")
+        image = ax.imshow(values, cmap=colours, vmin=vmin, vmax=vmax, interpolation="nearest")
+        images.append(image)
+        show_numbers = annotate if annotate is not None else max(values.shape) <= 8
+        if show_numbers:
+            dark = _dark_cells(values, vmin, vmax, symmetric[i], cmaps[i] is None)
+            _write_cells(ax, values, dark, annotate_zeros)
+        _index_axes(ax, values.shape, xlabel, ylabel)
+        if titles is not None:
+            ax.set_title(titles[i], fontsize=9)
+    if shared_scale:
+        _colorbar(fig, images[0], axes, colorbar_label)
+    else:
+        for ax, image in zip(axes, images, strict=True):
+            _colorbar(fig, image, ax, colorbar_label)
+    if suptitle is not None:
+        fig.suptitle(suptitle, fontsize=10)
+    return fig
+
+
+def _panels(matrices: Sequence[MatrixLike] | MatrixLike, fn: str) -> list[np.ndarray]:
+    """The matrices to show as 2-D arrays: a list, a stacked ``(N, H, W)`` or one ``(H, W)``."""
+    if isinstance(matrices, (torch.Tensor, np.ndarray)):
+        if matrices.ndim == 2:
+            matrices = [matrices]
+        elif matrices.ndim == 3:
+            matrices = list(matrices)
+        else:
+            raise ValueError(
+                f"{fn}: a stacked input must have shape (N, H, W) or (H, W), "
+                f"got {tuple(matrices.shape)}"
+            )
+    panels = [_matrix(m, fn, f"matrix {i}") for i, m in enumerate(matrices)]
+    if not panels:
+        raise ValueError(f"{fn}: no matrices to show")
+    return panels
+
+
+def _limits(values: np.ndarray, centred: bool, robust: bool) -> tuple[float, float]:
+    """Colour limits: symmetric about 0 when ``centred``; percentiles 1 and 99 when ``robust``."""
+    if centred:
+        top = np.percentile(np.abs(values), 99) if robust else np.abs(values).max()
+        top = float(top) or 1.0
+        return -top, top
+    low, high = np.percentile(values, [1, 99]) if robust else (values.min(), values.max())
+    return (float(low), float(high)) if high > low else (float(low) - 1, float(high) + 1)
+
+
+def _panel_grid(
+    panels: list[np.ndarray], ncols: int, size: float, shared_scale: bool, dpi: float
+) -> tuple[Figure, list]:
+    """A figure with one axes per panel, ``ncols`` to a row; the unused grid cells removed."""
+    n = len(panels)
     cols = min(ncols, n)
     rows = math.ceil(n / cols)
     aspect = max(p.shape[1] / p.shape[0] for p in panels)
@@ -165,62 +201,53 @@ def show_matrices(
     width = cols * panel_width + (0.5 if shared_scale else 0)
     fig = Figure(figsize=(width, rows * (size + 0.25)), dpi=dpi, layout="constrained")
     axes = fig.subplots(rows, cols, squeeze=False).ravel()
-    images = []
-    for i, (ax, values) in enumerate(zip(axes, panels, strict=False)):
-        vmin, vmax = shared if shared_scale else limits(values, symmetric[i])
-        colours = cmaps[i] or ("RdBu_r" if symmetric[i] else "gray")
-        image = ax.imshow(values, cmap=colours, vmin=vmin, vmax=vmax, interpolation="nearest")
-        images.append(image)
-        h, w = values.shape
-        show_numbers = annotate if annotate is not None else max(h, w) <= 8
-        if show_numbers:
-            middle = (vmin + vmax) / 2
-            spread = (vmax - vmin) or 1.0
-            for (r, c), value in np.ndenumerate(values):
-                if value == 0 and not annotate_zeros:
-                    continue
-                if symmetric[i]:  # diverging map: dark at both ends
-                    dark_cell = abs(value - middle) > 0.3 * spread
-                elif cmaps[i] is None:  # gray: dark at the low end
-                    dark_cell = value < middle
-                else:  # sequential maps are dark at the high end
-                    dark_cell = value > vmin + 0.55 * spread
-                ax.text(
-                    c,
-                    r,
-                    _label(value),
-                    ha="center",
-                    va="center",
-                    fontsize=7 if max(h, w) > 5 else 8,
-                    color="white" if dark_cell else "black",
-                )
-        for axis, count in ((ax.xaxis, w), (ax.yaxis, h)):
-            if count <= 10:
-                axis.set_ticks(range(count))
-            else:
-                axis.set_major_locator(MaxNLocator(nbins=5, integer=True))
-        ax.tick_params(labelsize=7, length=2)
-        ax.set_xlabel(xlabel, fontsize=8)
-        ax.set_ylabel(ylabel, fontsize=8)
-        if titles is not None:
-            ax.set_title(titles[i], fontsize=9)
     for ax in axes[n:]:
         fig.delaxes(ax)
-    panel_axes = list(axes[:n])
-    if shared_scale:
-        bar = fig.colorbar(images[0], ax=panel_axes, shrink=0.8)
-        bar.ax.tick_params(labelsize=7)
-        if colorbar_label:
-            bar.set_label(colorbar_label, fontsize=8)
-    else:
-        for ax, image in zip(panel_axes, images, strict=True):
-            bar = fig.colorbar(image, ax=ax, shrink=0.8)
-            bar.ax.tick_params(labelsize=7)
-            if colorbar_label:
-                bar.set_label(colorbar_label, fontsize=8)
-    if suptitle is not None:
-        fig.suptitle(suptitle, fontsize=10)
-    return fig
+    return fig, list(axes[:n])
+
+
+def _dark_cells(
+    values: np.ndarray, vmin: float, vmax: float, diverging: bool, gray: bool
+) -> np.ndarray:
+    """Where the colour map is dark, so that a cell's number is written in white."""
+    middle = (vmin + vmax) / 2
+    spread = (vmax - vmin) or 1.0
+    if diverging:  # dark at both ends
+        return np.abs(values - middle) > 0.3 * spread
+    if gray:  # dark at the low end
+        return values < middle
+    return values > vmin + 0.55 * spread  # sequential maps are dark at the high end
+
+
+def _write_cells(ax, values: np.ndarray, dark: np.ndarray, zeros: bool) -> None:
+    """Each entry's value in its cell (zeros left blank unless ``zeros``)."""
+    fontsize = 7 if max(values.shape) > 5 else 8
+    for (r, c), value in np.ndenumerate(values):
+        if value == 0 and not zeros:
+            continue
+        colour = "white" if dark[r, c] else "black"
+        ax.text(c, r, _label(value), ha="center", va="center", fontsize=fontsize, color=colour)
+
+
+def _index_axes(ax, shape: tuple[int, int], xlabel: str, ylabel: str) -> None:
+    """Row and column indices as ticks (every one up to 10, else about five), and labels."""
+    h, w = shape
+    for axis, count in ((ax.xaxis, w), (ax.yaxis, h)):
+        if count <= 10:
+            axis.set_ticks(range(count))
+        else:
+            axis.set_major_locator(MaxNLocator(nbins=5, integer=True))
+    ax.tick_params(labelsize=7, length=2)
+    ax.set_xlabel(xlabel, fontsize=8)
+    ax.set_ylabel(ylabel, fontsize=8)
+
+
+def _colorbar(fig: Figure, image, ax, label: str | None) -> None:
+    """A colour bar beside ``ax`` (one axes or a list of them), small ticks, an optional label."""
+    bar = fig.colorbar(image, ax=ax, shrink=0.8)
+    bar.ax.tick_params(labelsize=7)
+    if label:
+        bar.set_label(label, fontsize=8)
 
 
 def _support(matrix: MatrixLike) -> np.ndarray:

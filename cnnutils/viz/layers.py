@@ -179,10 +179,7 @@ def draw_conv_volume(
         raise ValueError(f"{fn}: position {position} is outside the {h_out}×{w_out} output")
 
     unit = max(2.0, 18 / max(c_in, c_out))  # drawing depth of one channel
-    fig = Figure(figsize=(10, 3.9), dpi=dpi, layout="constrained")
-    ax = fig.add_subplot()
-    ax.set_axis_off()
-    ax.set_aspect("equal")
+    fig, ax = _canvas((10, 3.9), dpi)
 
     # The input, and the chunk read at `position` (rows counted from the top).
     in_colors = list(_INPUT_COLORS) if c_in == 3 else ["#bdbdbd"] * c_in
@@ -192,21 +189,12 @@ def draw_conv_volume(
     chunk_corner = (left, h - top - k, 0.0)
     _cuboid(ax, chunk_corner, (k, k, c_in * unit), _WINDOW, alpha=0.45, edge=_WINDOW, zorder=5)
 
-    # The filters, in a grid between input and output, first filter on top.
+    # The filters, in a grid between input and output; the output maps after them.
     depth_in = _project(0, 0, c_in * unit)
-    gap = max(3.0, 0.12 * w)
-    filter_w, filter_h = k + depth_in[0], k + depth_in[1]
-    per_column = max(1, min(c_out, int((h + gap) // (filter_h + gap))))
-    n_cols = math.ceil(c_out / per_column)
-    x_filters = w + depth_in[0] + 2 * gap
-    for f in range(c_out):
-        fx = x_filters + (f // per_column) * (filter_w + gap)
-        fy = h - (f % per_column) * (filter_h + gap) - filter_h
-        _cuboid(ax, (fx, fy, 0), (k, k, c_in * unit), _FILTER_COLORS[f], alpha=0.85)
-    x_out = x_filters + n_cols * (filter_w + gap) + gap
-
-    # The output maps, one per filter, and the column of neurons at `position`.
+    x_filters = w + depth_in[0] + 2 * max(3.0, 0.12 * w)
+    filters_mid, x_out = _filter_grid(ax, x_filters, (c_in, h, w), c_out, k, unit)
     _slices(ax, x_out, (h_out, w_out), _FILTER_COLORS[:c_out], unit, alpha=0.15)
+    # The column of neurons at `position`, one per map.
     for f in reversed(range(c_out)):
         corner = (x_out + col, h_out - row - 1, f * unit)
         _cuboid(ax, corner, (1, 1, 0.6 * unit), _FILTER_COLORS[f], edge="black", lw=1, zorder=6)
@@ -217,12 +205,34 @@ def draw_conv_volume(
     ax.plot(*zip(a, _project(x_out + col, h_out - row, 0), strict=True), "--", c="0.4", lw=0.8)
     ax.plot(*zip(b, _project(x_out + col, h_out - row - 1, 0), strict=True), "--", c="0.4", lw=0.8)
 
+    right, top_edge = _conv_volume_labels(
+        ax, (c_in, h, w), cost.out_shape, k, unit, filters_mid, x_out
+    )
+    if note:
+        ax.text(right / 2, -6, note, ha="center", va="top", fontsize=11.5)
+    ax.set_xlim(-1, right)
+    ax.set_ylim(-9 if note else -5, top_edge + 5)
+    return fig
+
+
+def _conv_volume_labels(
+    ax,
+    in_shape: tuple[int, int, int],
+    out_shape: tuple[int, int, int],
+    k: int,
+    unit: float,
+    filters_mid: float,
+    x_out: float,
+) -> tuple[float, float]:
+    """The shape labels under the three parts of :func:`draw_conv_volume` and the two captions
+    above; returns the drawing's right edge and its top."""
+    (c_in, h, w), (c_out, h_out, w_out) = in_shape, out_shape
     label = {"ha": "center", "va": "top", "fontsize": 12}
     ax.text(w / 2, -2, f"input {h}×{w}×{c_in}", **label)
-    filters_mid = x_filters + (n_cols * (filter_w + gap) - gap) / 2
     ax.text(filters_mid, -2, f"{c_out} filter{'s' * (c_out > 1)}, each {k}×{k}×{c_in}", **label)
     ax.text(x_out + w_out / 2, -2, f"output {h_out}×{w_out}×{c_out}", **label)
     small = {"ha": "center", "va": "bottom", "fontsize": 10.5, "color": "0.2"}
+    depth_in = _project(0, 0, c_in * unit)
     ax.text(
         w / 2 + depth_in[0] / 2,
         h + depth_in[1] + 1,
@@ -239,11 +249,35 @@ def draw_conv_volume(
         **small,
     )
     right = x_out + w_out + depth_out[0] + 1
-    if note:
-        ax.text(right / 2, -6, note, ha="center", va="top", fontsize=11.5)
-    ax.set_xlim(-1, right)
-    ax.set_ylim(-9 if note else -5, max(h + depth_in[1], h_out + depth_out[1]) + 5)
-    return fig
+    return right, max(h + depth_in[1], h_out + depth_out[1])
+
+
+def _canvas(figsize: tuple[float, float], dpi: float) -> tuple[Figure, object]:
+    """A figure with one axes, no ticks, equal scales: the page of a volume drawing."""
+    fig = Figure(figsize=figsize, dpi=dpi, layout="constrained")
+    ax = fig.add_subplot()
+    ax.set_axis_off()
+    ax.set_aspect("equal")
+    return fig, ax
+
+
+def _filter_grid(
+    ax, x0: float, in_shape: tuple[int, int, int], c_out: int, k: int, unit: float
+) -> tuple[float, float]:
+    """The ``c_out`` filters of ``k×k×C_in`` in columns from ``x0``, first filter on top, as
+    high as the input; returns the grid's middle and where the output volume starts."""
+    c_in, h, w = in_shape
+    depth_in = _project(0, 0, c_in * unit)
+    gap = max(3.0, 0.12 * w)
+    filter_w, filter_h = k + depth_in[0], k + depth_in[1]
+    per_column = max(1, min(c_out, int((h + gap) // (filter_h + gap))))
+    n_cols = math.ceil(c_out / per_column)
+    for f in range(c_out):
+        fx = x0 + (f // per_column) * (filter_w + gap)
+        fy = h - (f % per_column) * (filter_h + gap) - filter_h
+        _cuboid(ax, (fx, fy, 0), (k, k, c_in * unit), _FILTER_COLORS[f], alpha=0.85)
+    middle = x0 + (n_cols * (filter_w + gap) - gap) / 2
+    return middle, x0 + n_cols * (filter_w + gap) + gap
 
 
 def _arrow(ax, start: tuple[float, float], end: tuple[float, float], text: str) -> None:
@@ -301,10 +335,7 @@ def draw_bottleneck(
     spatial = conv2d_cost((mid, h, w), c_out, k, padding=pad)
     total = reduce.multiply_adds + spatial.multiply_adds
 
-    fig = Figure(figsize=(10, 5.2), dpi=dpi, layout="constrained")
-    ax = fig.add_subplot()
-    ax.set_axis_off()
-    ax.set_aspect("equal")
+    fig, ax = _canvas((10, 5.2), dpi)
     depth_scale = 60 / max(c_in, mid, c_out)  # the deepest box is 60 units deep
 
     def box(x: float, y: float, shape: tuple[int, int, int], color: str) -> float:
@@ -313,35 +344,24 @@ def draw_bottleneck(
         ax.text(x + ww / 2, y - 2, f"{hh}×{ww}×{c}", ha="center", va="top", fontsize=11.5)
         return x + ww + _project(0, 0, c * depth_scale)[0]  # right edge
 
+    def arrow(x0: float, x1: float, y: float, text: str) -> None:
+        _arrow(ax, (x0 + 2, y + h / 2), (x1 - 2, y + h / 2), text)
+
     gap = 52
     top_of_box = h + _project(0, 0, 60)[1]  # the deepest box's top edge, above its front
     rows_y = (top_of_box + 32, 0)
     # Bottom row: input -> 1x1 -> thin volume -> kxk -> output.
     right = box(0, rows_y[1], (c_in, h, w), "#9ecae1")
     x_mid = right + gap
-    _arrow(
-        ax,
-        (right + 2, rows_y[1] + h / 2),
-        (x_mid - 2, rows_y[1] + h / 2),
-        f"1×1 conv, {mid} filters\n{reduce.multiply_adds:,}",
-    )
+    arrow(right, x_mid, rows_y[1], f"1×1 conv, {mid} filters\n{reduce.multiply_adds:,}")
     right_mid = box(x_mid, rows_y[1], reduce.out_shape, "#fdae6b")
     x_out = right_mid + gap
-    _arrow(
-        ax,
-        (right_mid + 2, rows_y[1] + h / 2),
-        (x_out - 2, rows_y[1] + h / 2),
-        f"{k}×{k} conv, {c_out} filters\n{spatial.multiply_adds:,}",
-    )
+    arrow(right_mid, x_out, rows_y[1], f"{k}×{k} conv, {c_out} filters\n{spatial.multiply_adds:,}")
     right_out = box(x_out, rows_y[1], spatial.out_shape, "#a1d99b")
     # Top row: input -> kxk -> output, the output above the bottom row's.
     right = box(0, rows_y[0], (c_in, h, w), "#9ecae1")
-    _arrow(
-        ax,
-        (right + 2, rows_y[0] + h / 2),
-        (x_out - 2, rows_y[0] + h / 2),
-        f"{k}×{k} conv, {c_out} filters\n{direct.multiply_adds:,} multiply-adds",
-    )
+    text = f"{k}×{k} conv, {c_out} filters\n{direct.multiply_adds:,} multiply-adds"
+    arrow(right, x_out, rows_y[0], text)
     box(x_out, rows_y[0], direct.out_shape, "#a1d99b")
 
     title = {"fontsize": 12.5, "weight": "bold", "va": "bottom"}

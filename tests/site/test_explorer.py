@@ -554,7 +554,7 @@ def test_presets_are_valid_layers_within_the_limits() -> None:
 @pytest.mark.parametrize(
     ("kwargs", "error", "match"),
     [
-        ({"element_id": 3}, TypeError, r"conv_explorer_html: element_id must be a str, got 3"),
+        ({"element_id": 3}, TypeError, r"conv_explorer_html: element_id must be a str, got int"),
         ({"element_id": "1st"}, ValueError, r"element_id must start with a letter.*got '1st'"),
         ({"element_id": "a b"}, ValueError, r"got 'a b'"),
         ({"element_id": 'x"><script>'}, ValueError, r"element_id must start"),

@@ -488,6 +488,12 @@ def _switch_mode(page: Page, mode: str) -> None:
             break
         button.click()
     assert page.get_attribute("html", "data-theme") == mode
+    _let_transitions_finish(page)
+
+
+def _let_transitions_finish(page: Page) -> None:
+    """Wait until no CSS transition runs: a colour caught mid-way (a link fading between two
+    colours) is not what a reader sees, and axe-core would measure its contrast."""
     page.wait_for_function(
         "() => document.getAnimations()"
         ".every(a => !(a instanceof CSSTransition) || a.playState !== 'running')"
@@ -956,6 +962,7 @@ def _measure(browser: Browser, server_url: str, path: str, axe_source: str) -> R
         if _has_math(SITE_DIR, path):
             _math_problems(page)  # waits until MathJax has typeset, so widths are final
         measured = page.evaluate(_READER_JS, OVERFLOW_TOLERANCE_PX)
+        _let_transitions_finish(page)
         page.add_script_tag(content=axe_source)
         axe = page.evaluate(_AXE_RUN_JS, list(AXE_IMPACTS))
         page.set_viewport_size(NARROW_VIEWPORT)

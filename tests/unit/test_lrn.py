@@ -128,8 +128,9 @@ def test_a_large_channel_does_not_swamp_its_small_neighbours_in_float32():
     """Window sums must not be differences of running totals (3000² + 0.01 - 3000² = 0 in
     float32): the small channels keep their own, float64-accurate, normalisation."""
     x = torch.tensor([3000.0, 0.1, 0.1, 0.1, 0.1]).view(1, 5, 1, 1)
-    out = local_response_norm(x, 3, alpha=1.0, beta=1.0, k=0.01).flatten()
-    exact = local_response_norm(x.double(), 3, alpha=1.0, beta=1.0, k=0.01).flatten()
+    paper = {"convention": "paper"}  # α multiplies the sum as it stands
+    out = local_response_norm(x, 3, alpha=1.0, beta=1.0, k=0.01, **paper).flatten()
+    exact = local_response_norm(x.double(), 3, alpha=1.0, beta=1.0, k=0.01, **paper).flatten()
     torch.testing.assert_close(out[2:], torch.tensor([2.5, 2.5, 10 / 3]))
     torch.testing.assert_close(out.double(), exact, rtol=1e-6, atol=0)
     theirs = F.local_response_norm(x, 3, alpha=3.0, beta=1.0, k=0.01).flatten()
@@ -138,7 +139,7 @@ def test_a_large_channel_does_not_swamp_its_small_neighbours_in_float32():
     g = torch.Generator().manual_seed(0)
     wide = torch.randn(2, 64, 3, 3, generator=g) * 10.0 ** torch.randint(-3, 4, (2, 64, 3, 3))
     torch.testing.assert_close(
-        local_response_norm(wide, 5, alpha=1.0, beta=0.75, k=1e-3).double(),
+        local_response_norm(wide, 5, alpha=1.0, beta=0.75, k=1e-3, **paper).double(),
         reference(wide.double(), 5, 1.0, 0.75, 1e-3, "inter"),
         rtol=2e-6,
         atol=1e-30,
@@ -152,12 +153,13 @@ def test_a_non_finite_value_reaches_only_the_windows_that_contain_it(value, size
     x[0, 3, 1, 2] = value
     x[1, 0, 0, 0] = value
     for mode in ("inter", "intra"):
-        out = local_response_norm(x, size, alpha=0.1, mode=mode)
+        out = local_response_norm(x, size, alpha=0.1, k=2.0, mode=mode, convention="paper")
         torch.testing.assert_close(out, reference(x, size, 0.1, 0.75, 2.0, mode), equal_nan=True)
         assert out.isfinite().sum() > out.numel() // 2  # most outputs stay finite
     if size % 2:
         theirs = F.local_response_norm(x, size, alpha=0.1 * size, k=2.0)
-        torch.testing.assert_close(local_response_norm(x, size, alpha=0.1), theirs, equal_nan=True)
+        ours = local_response_norm(x, size, alpha=0.1, k=2.0, convention="paper")
+        torch.testing.assert_close(ours, theirs, equal_nan=True)
 
 
 @pytest.mark.parametrize("mode", ["inter", "intra"])

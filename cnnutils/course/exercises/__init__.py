@@ -278,6 +278,6 @@ def check(exercise_id: str, namespace: Mapping[str, Any]) -> None:
 
     Example:
         >>> check("01.1", {"dense_params": ...})  # doctest: +ELLIPSIS
-        ✗ Exercise 01.1 is not solved yet. Hint: define `dense_params` first (it is missing ...
+        ✗ Exercise 01.1 is not solved yet. Hint: define `dense_params` first ...
     """
     print(evaluate(exercise_id, namespace))
