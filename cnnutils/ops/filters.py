@@ -483,9 +483,8 @@ def orientation_histogram(
     h, w = image.shape
     cells_y, cells_x = h // cell_size, w // cell_size
     if cells_y == 0 or cells_x == 0:
-        raise ValueError(
-            f"{name}: image of shape {(h, w)} is smaller than one cell of size {cell_size}"
-        )
+        too_small = f"image of shape {(h, w)} is smaller than one cell"
+        raise ValueError(f"{name}: {too_small} of size {cell_size}")
     magnitude, orientation = _gradient(image, operator, "reflect", name)
     period = 360.0 if signed else 180.0
     degrees = torch.rad2deg(orientation.double()) % period  # in [0, period)
