@@ -256,3 +256,58 @@ def test_errata_parser_reads_a_wellformed_erratum(tmp_path):
     page = nbtool.errata_page([path])
     assert "Entries so far: 1." in page and "### The slide's sum" in page
     assert "{ref}`Where the chapter discusses it <erratum-09-sum>`" in page
+
+
+# The site's code column holds about 88 characters of code at 1280 px (tests/site measures it);
+# package source shown with literalinclude is formatted for 100 columns, so a shown object must
+# be kept narrower by hand, and this catches a reformat that widens it before the site build.
+SHOWN_SOURCE_WIDTH = 84
+_INCLUDE = re.compile(r"```\{literalinclude\} (\S+)\n((?::\w+: .*\n)*)```")
+
+
+def shown_package_source(nb: nbformat.NotebookNode, base: Path) -> list[tuple[str, list[str]]]:
+    """Each ``literalinclude`` of a markdown cell: its target and the lines it shows."""
+    import ast
+
+    shown = []
+    for cell in nb.cells:
+        if cell.cell_type != "markdown":
+            continue
+        for target, options in _INCLUDE.findall(cell.source + "\n"):
+            path = (base / target).resolve()
+            assert path.is_file(), f"literalinclude of a missing file: {target}"
+            lines = path.read_text(encoding="utf-8").splitlines()
+            wanted = re.search(r":pyobject: (\S+)", options)
+            if wanted:
+                node = ast.parse("\n".join(lines))
+                for part in wanted.group(1).split("."):
+                    node = next(
+                        n
+                        for n in ast.iter_child_nodes(node)
+                        if isinstance(n, (ast.FunctionDef, ast.ClassDef)) and n.name == part
+                    )
+                first = min([node.lineno, *(d.lineno for d in node.decorator_list)])
+                lines = lines[first - 1 : node.end_lineno]
+            shown.append((f"{target}:{wanted.group(1) if wanted else ''}", lines))
+    return shown
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_shown_package_source_fits_the_code_column(path):
+    nb = nbformat.read(path, as_version=4)
+    for name, lines in shown_package_source(nb, path.parent):
+        wide = [line for line in lines if len(line) > SHOWN_SOURCE_WIDTH]
+        assert not wide, f"{path.name} shows {name} with {len(wide)} line(s) too wide: {wide[0]!r}"
+
+
+def test_shown_package_source_detection(tmp_path):
+    module = tmp_path / "m.py"
+    module.write_text("def f():\n    return 1\n\n\nclass C:\n    def g(self):\n        pass\n")
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [
+        nbformat.v4.new_markdown_cell("```{literalinclude} m.py\n:pyobject: C.g\n```"),
+        nbformat.v4.new_markdown_cell("```{literalinclude} m.py\n:language: python\n```"),
+    ]
+    shown = shown_package_source(nb, tmp_path)
+    assert shown[0] == ("m.py:C.g", ["    def g(self):", "        pass"])
+    assert len(shown[1][1]) == 7
