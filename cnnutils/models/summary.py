@@ -111,7 +111,7 @@ def layer_summary(
         if name and not any(True for _ in module.children())
     ]
     try:
-        with torch.no_grad(), FlopCounterMode(display=False) as counter:
+        with torch.no_grad(), _flop_counter(meta) as counter:
             meta(torch.zeros(1, in_channels, height, width, device="meta"))
     finally:
         for hook in hooks:
@@ -129,3 +129,16 @@ def layer_summary(
         )
         for name, module, shape in calls
     ]
+
+
+def _flop_counter(model: nn.Module) -> FlopCounterMode:
+    """A FlopCounterMode that counts per module of ``model`` on every supported torch.
+
+    Up to torch 2.3 it records per-module counts only for the modules passed to it; from 2.4
+    (``torch.utils.module_tracker``) it tracks every module itself and warns when given them.
+    """
+    try:
+        import torch.utils.module_tracker  # noqa: F401
+    except ImportError:
+        return FlopCounterMode(model, depth=None, display=False)
+    return FlopCounterMode(depth=None, display=False)

