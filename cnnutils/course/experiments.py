@@ -227,7 +227,7 @@ def save_results(path: str | Path, results: Mapping[str, Any], **settings: Any) 
 
 
 def load_results(name_or_path: str | Path) -> dict:
-    """Read results written by :func:`save_results`: a name in ``cnnutils/results/``, or a path.
+    """Read results written by :func:`save_results`: a results name, or a path to a JSON file.
 
     Example:
         >>> sorted(load_results("alexnet"))
@@ -341,7 +341,7 @@ def train_small_alexnet(
         device: where to train (``None``: :func:`~cnnutils.runtime.get_device`).
 
     Returns:
-        the :class:`~cnnutils.train.History`.
+        the :class:`~cnnutils.training.loop.History`.
     """
     optimizer = torch.optim.Adam(model.parameters(), lr=max_lr)
     steps = epochs * math.ceil(len(train) / 32)
