@@ -161,7 +161,7 @@ serve:
 	@test -f _build/html/index.html || { echo "no site yet: run make book"; exit 1; }
 	$(BIN)/python -m http.server $(PORT) --bind 127.0.0.1 --directory _build/html
 
-LINTED   := cnnutils tests tools benchmarks
+LINTED   := cnnutils tests tools benchmarks experiments
 
 lint: install
 	$(BIN)/ruff check $(LINTED) notebooks book
