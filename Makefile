@@ -14,13 +14,16 @@ PYTEST   := $(BIN)/python -m pytest
 TESTENV  := PYTHONPATH=$(CURDIR):$(CURDIR)/tests/netguard TQDM_DISABLE=1 CHROMIUM=$(CHROMIUM)
 NBVAL    := --nbval --nbval-current-env --nbval-sanitize-with tests/nbval_sanitize.cfg
 
-.PHONY: help install vendor book test unit test-book test-site test-oldest test-gpu execute serve bench bench-conv bench-gpu gpu-wheels lint format browser lock clean
+.PHONY: help install vendor book test unit test-book test-site test-oldest test-gpu experiments execute serve bench bench-conv bench-gpu gpu-wheels lint format browser lock clean
 
 help:
 	@echo "make book      install the pinned stack, build the site into _build/html"
 	@echo "make test      install, build, lint, run every test tier: unit, book (nbval), site"
 	@echo "make unit      the unit tier only: cnnutils against its oracles, doctests (about a minute)"
-	@echo "make execute   re-run every notebook in a fresh kernel, outputs saved in place"
+	@echo "make experiments  the longer runs over several seeds behind the chapters' comparisons"
+	@echo "               (experiments/*.py; results in cnnutils/course/results/)"
+	@echo "make execute   run the experiments, then re-run every notebook in a fresh kernel,"
+	@echo "               outputs saved in place"
 	@echo "make serve     serve _build/html on http://127.0.0.1:$(PORT)"
 	@echo "make test-oldest  unit tests and every notebook's assertion cells on the oldest"
 	@echo "               supported stack (requirements/oldest.txt, Python 3.11)"
@@ -127,7 +130,12 @@ test-gpu: install
 	$(TESTENV) CNNUTILS_DEVICE=cuda $(PYTEST) notebooks --nbval-lax --nbval-current-env \
 		--nbval-sanitize-with tests/nbval_sanitize.cfg
 
-execute: install
+# Longer runs over several seeds, on the CPU (several minutes on two cores): the chapters read
+# their results from cnnutils/course/results/.
+experiments: install
+	$(TESTENV) CNNUTILS_DEVICE=cpu $(BIN)/python experiments/alexnet.py
+
+execute: experiments
 	$(TESTENV) CNNUTILS_DEVICE=cpu $(BIN)/python tools/nbtool.py execute
 	$(BIN)/python tools/nbtool.py errata
 
@@ -153,7 +161,7 @@ serve:
 	@test -f _build/html/index.html || { echo "no site yet: run make book"; exit 1; }
 	$(BIN)/python -m http.server $(PORT) --bind 127.0.0.1 --directory _build/html
 
-LINTED   := cnnutils tests tools benchmarks
+LINTED   := cnnutils tests tools benchmarks experiments
 
 lint: install
 	$(BIN)/ruff check $(LINTED) notebooks book

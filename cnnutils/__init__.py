@@ -11,16 +11,33 @@ Layers, each importable on its own, lowest first:
 - :mod:`cnnutils.data`: datasets, synthetic shapes, augmentations.
 - :mod:`cnnutils.training`: the training loop, metrics, transfer learning, parallelism.
 - :mod:`cnnutils.viz`: figures, photos and animations.
-- :mod:`cnnutils.course`: the exercises' self-checks and the explorers.
+- :mod:`cnnutils.course`: the exercises' self-checks, the explorers, and the experiments'
+  results over seeds.
 
 Every public name is also importable from ``cnnutils`` itself, as below.
 """
 
+from cnnutils.course.experiments import (
+    SMALL_ALEXNET,
+    MeanStd,
+    invariance_probe,
+    load_results,
+    mean_std,
+    over_seeds,
+    plot_over_seeds,
+    results_path,
+    save_results,
+    shapes_data,
+    small_alexnet,
+    train_small_alexnet,
+    worst_margin,
+)
 from cnnutils.course.explorer import conv_explorer_html, display_conv_explorer
 from cnnutils.course.widgets import conv_explorer, render_convolution
 from cnnutils.data.augment import (
     pca_colour_basis,
     pca_colour_jitter,
+    random_affine,
     random_crop,
     random_flip,
     random_shift,
@@ -137,6 +154,7 @@ from cnnutils.viz.training import plot_confusion_matrix, plot_history
 
 __all__ = [
     "C3_TABLE",
+    "SMALL_ALEXNET",
     "AlexNet",
     "AlexNetConfig",
     "C3Connections",
@@ -154,6 +172,7 @@ __all__ = [
     "LocallyConnected2d",
     "MaxPool2d",
     "MaxPoolCache",
+    "MeanStd",
     "ProbeResult",
     "ReceptiveField",
     "ScaledTanh",
@@ -197,6 +216,7 @@ __all__ = [
     "gradient_magnitude_orientation",
     "in_colab",
     "invariance_error",
+    "invariance_probe",
     "laplacian_kernel",
     "launch",
     "layer_summary",
@@ -209,23 +229,28 @@ __all__ = [
     "load_photo",
     "load_photos",
     "load_pretrained",
+    "load_results",
     "local_response_norm",
     "locally_connected2d",
     "make_shapes",
     "max_pool2d",
     "max_pool2d_backward",
     "max_pool2d_forward",
+    "mean_std",
     "norm_only",
     "orientation_histogram",
     "output_length",
+    "over_seeds",
     "overlap_backward_animation",
     "param_groups",
     "pca_colour_basis",
     "pca_colour_jitter",
     "plot_confusion_matrix",
     "plot_history",
+    "plot_over_seeds",
     "pool_output_size",
     "predict",
+    "random_affine",
     "random_crop",
     "random_flip",
     "random_shift",
@@ -233,7 +258,10 @@ __all__ = [
     "receptive_field",
     "render_convolution",
     "replace_head",
+    "results_path",
+    "save_results",
     "seed_everything",
+    "shapes_data",
     "sharpen_kernel",
     "shift",
     "shift_curves_figure",
@@ -242,9 +270,11 @@ __all__ = [
     "show_matrices",
     "show_orientation_histograms",
     "sliding_window_animation",
+    "small_alexnet",
     "sobel_kernels",
     "split_grouped_conv",
     "stratified_split",
+    "train_small_alexnet",
     "train_steps",
     "unfreeze",
     "untouched_indices",
@@ -252,5 +282,6 @@ __all__ = [
     "volume_conv_frame",
     "weights_info",
     "window_taps",
+    "worst_margin",
 ]
 __version__ = "0.1.0"

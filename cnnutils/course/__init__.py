@@ -8,6 +8,9 @@
 - :func:`conv_explorer` / :func:`render_convolution` (:mod:`cnnutils.course.widgets`): the
   *filter* explorer, ipywidgets controls that filter a photo with a classic kernel (needs a
   kernel, or a page with saved widget state).
+- :mod:`cnnutils.course.experiments`: results over several seeds (means, spreads, per-seed
+  margins), the results of the scripts in ``experiments/`` that chapters read, and chapter 07's
+  training recipe. Its names are re-exported by :mod:`cnnutils`.
 """
 
 from cnnutils.course.exercises import check

@@ -1,4 +1,5 @@
-"""Batched augmentations: crops, shifts, flips and AlexNet's PCA colour jitter.
+"""Batched augmentations: crops, shifts, flips, rotations and rescalings, and AlexNet's PCA
+colour jitter.
 
 Each acts on a whole batch ``(N, C, H, W)`` at once, on any device, and draws its random numbers
 from a CPU ``torch.Generator`` so that results do not depend on the device.
@@ -10,11 +11,20 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
-from cnnutils._checks import _check_images, _generator, _int, _number, _pair, _tensor
+from cnnutils._checks import (
+    _check_images,
+    _choice,
+    _generator,
+    _int,
+    _number,
+    _pair,
+    _tensor,
+)
 
 __all__ = [
     "pca_colour_basis",
     "pca_colour_jitter",
+    "random_affine",
     "random_crop",
     "random_flip",
     "random_shift",
@@ -136,6 +146,86 @@ def random_flip(
     _generator(generator, "generator", name)
     flip = (torch.rand(len(x), generator=generator) < p).to(x.device).view(-1, 1, 1, 1)
     return torch.where(flip, x.flip(dim), x)
+
+
+Range = float | tuple[float, float]
+
+
+def _uniform(value: object, n: int, generator: torch.Generator | None, name: str) -> Tensor:
+    """``n`` numbers uniform in ``[low, high)`` (a single number: ``n`` copies of it)."""
+    fn = "random_affine"
+    if isinstance(value, tuple | list) and len(value) == 2:
+        low, high = (_number(v, name, fn) for v in value)
+        if high < low:
+            raise ValueError(f"{fn}: {name} must be (low, high) with low <= high, got {value}")
+    elif isinstance(value, tuple | list):
+        raise ValueError(f"{fn}: {name} must be a number or a (low, high) pair, got {value}")
+    else:
+        low = high = _number(value, name, fn)
+    return low + (high - low) * torch.rand(n, generator=generator, dtype=torch.float64)
+
+
+def random_affine(
+    x: Tensor,
+    *,
+    degrees: Range = 0.0,
+    scale: Range = 1.0,
+    translate: Range = 0.0,
+    padding_mode: str = "border",
+    generator: torch.Generator | None = None,
+) -> Tensor:
+    """Rotate, rescale and translate every image of a batch by its own random amounts.
+
+    Each image is turned counter-clockwise by ``θ`` degrees about its centre, magnified by ``s``
+    (``s > 1`` enlarges the content) and moved by ``(t_x, t_y)`` fractions of half its width and
+    height (positive: right and up), each drawn uniformly from its range (a single number fixes
+    it); both offsets are drawn from ``translate``. All images go through one
+    ``torch.nn.functional.affine_grid`` / ``grid_sample`` call (bilinear): output pixel ``p``
+    samples the input at ``R(-θ) (p - t) / s``, in coordinates from -1 to 1 centred on the image.
+    With ``padding_mode="border"`` the pixels that come from outside the image repeat the
+    nearest border pixel, so a shape on a plain background keeps that background, whatever its
+    colour.
+
+    Args:
+        x: images, shape ``(N, C, H, W)``, floating point, on any device.
+        degrees: the rotation angle in degrees, or a ``(low, high)`` range.
+        scale: the magnification, or a range; positive.
+        translate: the offset as a fraction of half the image size, or a range.
+        padding_mode: ``"border"`` or ``"zeros"``.
+        generator: a CPU generator for the random amounts.
+
+    Returns:
+        shape ``(N, C, H, W)``, the dtype and device of ``x``.
+
+    Example:
+        >>> x = torch.zeros(2, 1, 5, 5); x[:, 0, 0, 2] = 1.0  # a dot above the centre
+        >>> y = random_affine(x, degrees=90.0, padding_mode="zeros")  # turned to the left
+        >>> y[0, 0].argmax().item() == 2 * 5 + 0, y.shape
+        (True, torch.Size([2, 1, 5, 5]))
+    """
+    fn = "random_affine"
+    x = _check_images(x, "x", fn, floating=True)
+    padding_mode = _choice(padding_mode, "padding_mode", fn, ("border", "zeros"))
+    generator = _generator(generator, "generator", fn)
+    n = len(x)
+    theta = torch.deg2rad(_uniform(degrees, n, generator, "degrees"))
+    s = _uniform(scale, n, generator, "scale")
+    if bool((s <= 0).any()):
+        raise ValueError(f"{fn}: scale must be positive, got {scale}")
+    tx, ty = (_uniform(translate, n, generator, "translate") for _ in range(2))
+    # affine_grid maps output coordinates (x right, y down) to input coordinates. With y up,
+    # the inverse of "rotate by θ, scale by s, then move by t" is R(-θ)(p - t) / s; with y
+    # pointing down the sine terms and t_y change sign.
+    cos, sin = torch.cos(theta) / s, torch.sin(theta) / s
+    matrix = torch.stack(
+        [
+            torch.stack([cos, -sin, -(cos * tx + sin * ty)], dim=1),
+            torch.stack([sin, cos, -(sin * tx - cos * ty)], dim=1),
+        ],
+        dim=1,
+    )  # (N, 2, 3)
+    grid = F.affine_grid(matrix.to(x), list(x.shape), align_corners=False)  # (N, H, W, 2)
+    return F.grid_sample(x, grid, mode="bilinear", padding_mode=padding_mode, align_corners=False)
 
 
 def pca_colour_basis(x: Tensor) -> tuple[Tensor, Tensor]:
