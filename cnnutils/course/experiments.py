@@ -32,6 +32,7 @@ import torch
 from matplotlib.figure import Figure
 from torch import Tensor
 
+from cnnutils._files import atomic_write
 from cnnutils.data.datasets import ImageDataset, channel_stats
 from cnnutils.data.shapes import make_shapes
 from cnnutils.models.alexnet import AlexNet, alexnet
@@ -222,7 +223,8 @@ def save_results(path: str | Path, results: Mapping[str, Any], **settings: Any) 
         },
         "results": _plain(results),
     }
-    Path(path).write_text(json.dumps(document, indent=1, sort_keys=False) + "\n", encoding="utf-8")
+    with atomic_write(path, "w") as f:  # a run stopped mid-write leaves the old file whole
+        f.write(json.dumps(document, indent=1, sort_keys=False) + "\n")
     return document
 
 
