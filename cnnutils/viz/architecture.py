@@ -58,13 +58,9 @@ def _shape_text(shape: tuple[int, ...]) -> str:
 
 def _text_width(text: str, fontsize: float) -> float:
     """Width of ``text`` in inches, at ``fontsize`` points: its widest line as a path."""
-    return (
-        max(
-            TextPath((0, 0), line or " ", size=fontsize).get_extents().width
-            for line in text.split("\n")
-        )
-        / 72
-    )
+    lines = [line for line in text.split("\n") if line.strip()]
+    widths = [TextPath((0, 0), line, size=fontsize).get_extents().width for line in lines]
+    return max(widths, default=0.0) / 72
 
 
 def _footprints(
@@ -98,7 +94,7 @@ def _layout(
     labels = [
         max(_text_width(n, fontsize), _text_width(_shape_text(s), fontsize)) for n, s, _ in entries
     ]
-    ops = [_text_width(op or " ", fontsize) for _, _, op in entries[1:]]
+    ops = [_text_width(op, fontsize) for _, _, op in entries[1:]]
     over = [0.0] * len(entries)
     for _ in range(4):  # the overhangs depend on the scale, the scale on the gaps
         gaps = [max(op, over[i] + over[i + 1]) + _PAD for i, op in enumerate(ops)]
