@@ -133,6 +133,7 @@ from cnnutils.viz.animation import (
     volume_conv_animation,
     volume_conv_frame,
 )
+from cnnutils.viz.architecture import draw_architecture
 from cnnutils.viz.diagrams import (
     connections_figure,
     dense_vs_local_figure,
@@ -149,12 +150,20 @@ from cnnutils.viz.layers import (
     shift_curves_figure,
     show_feature_maps,
 )
+from cnnutils.viz.learned import (
+    ActivationMaximum,
+    TopPatches,
+    maximise_activation,
+    top_patches,
+)
 from cnnutils.viz.photos import load_photo, load_photos
+from cnnutils.viz.runs import plot_runs
 from cnnutils.viz.training import plot_confusion_matrix, plot_history
 
 __all__ = [
     "C3_TABLE",
     "SMALL_ALEXNET",
+    "ActivationMaximum",
     "AlexNet",
     "AlexNetConfig",
     "C3Connections",
@@ -176,6 +185,7 @@ __all__ = [
     "ProbeResult",
     "ReceptiveField",
     "ScaledTanh",
+    "TopPatches",
     "WeightsUnavailableError",
     "adaptive_avg_pool2d",
     "alexnet",
@@ -198,6 +208,7 @@ __all__ = [
     "disk_footprint",
     "disk_pool2d",
     "display_conv_explorer",
+    "draw_architecture",
     "draw_bottleneck",
     "draw_conv_volume",
     "draw_max_pool_backward",
@@ -236,6 +247,7 @@ __all__ = [
     "max_pool2d",
     "max_pool2d_backward",
     "max_pool2d_forward",
+    "maximise_activation",
     "mean_std",
     "norm_only",
     "orientation_histogram",
@@ -248,6 +260,7 @@ __all__ = [
     "plot_confusion_matrix",
     "plot_history",
     "plot_over_seeds",
+    "plot_runs",
     "pool_output_size",
     "predict",
     "random_affine",
@@ -274,6 +287,7 @@ __all__ = [
     "sobel_kernels",
     "split_grouped_conv",
     "stratified_split",
+    "top_patches",
     "train_small_alexnet",
     "train_steps",
     "unfreeze",
