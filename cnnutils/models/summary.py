@@ -110,12 +110,17 @@ def layer_summary(
         for name, module in meta.named_modules()
         if name and not any(True for _ in module.children())
     ]
+    # one image in evaluation mode: batch norm in training mode refuses a 1×1 map of one image
+    modes = {module: module.training for module in meta.modules()}
+    meta.eval()
     try:
         with torch.no_grad(), _flop_counter(meta) as counter:
             meta(torch.zeros(1, in_channels, height, width, device="meta"))
     finally:
         for hook in hooks:
             hook.remove()
+        for module, training in modes.items():
+            module.train(training)
     flops = {key: sum(ops.values()) for key, ops in counter.get_flop_counts().items()}
     root = type(meta).__name__
     return [

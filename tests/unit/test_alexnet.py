@@ -284,3 +284,12 @@ def test_layer_summary_of_any_network():
     lenet_rows = layer_summary(lenet)
     assert lenet_rows[-1].out_shape == (10,)
     assert sum(r.parameters for r in lenet_rows) == n_params(lenet)
+
+
+def test_layer_summary_of_a_network_in_training_mode_with_batch_norm():
+    # one image and 1×1 maps: batch norm in training mode would refuse them
+    net = lenet5(variant="modern", batch_norm=True)
+    assert net.training
+    rows = layer_summary(net)
+    assert rows[-1].out_shape == (10,)
+    assert net.training and all(m.training for m in net.modules()), "modes left as they were"
