@@ -1,7 +1,7 @@
 """The from-scratch ops against ``torch.nn.functional`` on every device this machine has.
 
 The CPU oracles in the other unit tests check the maths in float64 and many geometries; here
-each op runs on the ``device`` fixture's device (CPU, and CUDA where it exists) in float32, the
+each op runs on every device this machine has (CPU, and CUDA where it exists) in float32, the
 result must stay on that device, and it must match torch's op on the same device. Tolerances
 allow TensorFloat-32 matrix products on Ampere and later GPUs (about 1e-3 relative).
 """
@@ -15,6 +15,14 @@ import torch.nn.functional as F
 import cnnutils
 
 TOL = {"rtol": 2e-3, "atol": 2e-3}
+# CPU always, CUDA where a device is visible: the list is built from what exists, so a CPU-only
+# machine runs the CPU half and reports no skipped CUDA half.
+DEVICES = ["cpu"] + (["cuda"] if torch.cuda.is_available() else [])
+
+
+@pytest.fixture(params=DEVICES)
+def device(request) -> torch.device:
+    return torch.device(request.param)
 
 
 def _rand(*shape: int, device: torch.device, seed: int = 0) -> torch.Tensor:
