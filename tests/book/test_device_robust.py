@@ -157,7 +157,7 @@ NOT_ON_META = {
     "random_flip", "random_shift", "pca_colour_jitter", "confusion_matrix", "fit", "evaluate",
     "predict", "extract_features", "linear_probe", "train_steps", "GroupsOnDevices",
     "disk_footprint", "max_pool2d_forward", "max_pool2d_backward",
-    "pca_colour_basis",
+    "pca_colour_basis", "top_patches", "train_small_alexnet",
 }  # fmt: skip
 
 
