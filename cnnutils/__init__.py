@@ -24,7 +24,6 @@ from cnnutils.course.experiments import (
     load_results,
     mean_std,
     over_seeds,
-    plot_over_seeds,
     results_path,
     save_results,
     shapes_data,
@@ -157,7 +156,7 @@ from cnnutils.viz.learned import (
     top_patches,
 )
 from cnnutils.viz.photos import load_photo, load_photos
-from cnnutils.viz.runs import plot_runs
+from cnnutils.viz.runs import plot_over_seeds, plot_runs
 from cnnutils.viz.training import plot_confusion_matrix, plot_history
 
 __all__ = [

@@ -4,11 +4,12 @@ One training run is one draw: another seed gives another initialisation, another
 images and other augmentations, and a different accuracy. A comparison between two methods is
 worth stating only when it holds for every seed, by a margin larger than what changes between
 machines and library versions. :func:`over_seeds` runs an experiment once per seed,
-:func:`mean_std` summarises, :func:`worst_margin` gives the smallest per-seed lead of one method
-over another (the number a claim "A beats B" must be checked against), and :func:`save_results`
-/ :func:`load_results` keep the results of longer experiments as JSON: the scripts under
-``experiments/`` write them into this package (``cnnutils/course/results/``), so that a chapter
-opened on Colab, with only the package installed, reads the same numbers as the book.
+:func:`mean_std` summarises (:func:`~cnnutils.plot_over_seeds` draws), :func:`worst_margin`
+gives the smallest per-seed lead of one method over another (the number a claim "A beats B"
+must be checked against), and :func:`save_results` / :func:`load_results` keep the results
+of longer experiments as JSON: the scripts under ``experiments/`` write them into this package
+(``cnnutils/course/results/``), so that a chapter opened on Colab, with only the package
+installed, reads the same numbers as the book.
 
 The recipe of the AlexNet chapter's experiments lives here too, so that the chapter and
 ``experiments/alexnet.py`` train the same way: :data:`SMALL_ALEXNET`, :func:`shapes_data`,
@@ -29,7 +30,6 @@ from typing import Any, NamedTuple
 
 import numpy as np
 import torch
-from matplotlib.figure import Figure
 from torch import Tensor
 
 from cnnutils._files import atomic_write
@@ -45,7 +45,6 @@ __all__ = [
     "load_results",
     "mean_std",
     "over_seeds",
-    "plot_over_seeds",
     "results_path",
     "save_results",
     "shapes_data",
@@ -140,59 +139,6 @@ def worst_margin(
             )
         return float((a - b).min())
     return float(a.min() - b.max())
-
-
-def plot_over_seeds(
-    curves: Mapping[str, Sequence[Sequence[float]] | np.ndarray],
-    x: Sequence[float] | None = None,
-    *,
-    xlabel: str = "epoch",
-    ylabel: str = "validation accuracy",
-    ax: Any = None,
-    dpi: float = 90,
-) -> Figure:
-    """Each curve's mean over seeds as a line, with a band of one standard deviation.
-
-    Args:
-        curves: ``{label: values}``, values of shape ``(seeds, points)``.
-        x: the horizontal positions of the points; ``None`` means 1, 2, ... (epochs).
-        xlabel: the horizontal axis' label.
-        ylabel: the vertical axis' label.
-        ax: draw into this matplotlib axes instead of a new figure.
-        dpi: the new figure's resolution.
-
-    Returns:
-        the figure.
-
-    Example:
-        >>> fig = plot_over_seeds({"a": [[0.5, 0.7], [0.6, 0.8]]})
-        >>> [line.get_label() for line in fig.axes[0].get_lines()]
-        ['a (2 seeds)']
-    """
-    if ax is None:
-        fig = Figure(figsize=(6, 3.2), dpi=dpi, layout="constrained")
-        ax = fig.subplots()
-    else:
-        fig = ax.figure
-    markers = "osv^DP*X"
-    for i, (label, values) in enumerate(curves.items()):
-        values = np.asarray(values, dtype=float)
-        if values.ndim != 2:
-            raise ValueError(
-                f"plot_over_seeds: {label!r} must have shape (seeds, points), got {values.shape}"
-            )
-        xs = np.arange(1, values.shape[1] + 1) if x is None else np.asarray(x, dtype=float)
-        mean, std = values.mean(0), values.std(0)
-        colour = f"C{i % 10}"
-        ax.plot(
-            xs, mean, color=colour, marker=markers[i % len(markers)], ms=4,
-            label=f"{label} ({len(values)} seeds)",
-        )  # fmt: skip
-        ax.fill_between(xs, mean - std, mean + std, color=colour, alpha=0.2, lw=0)
-    ax.set(xlabel=xlabel, ylabel=ylabel)
-    ax.grid(alpha=0.3)
-    ax.legend(fontsize="small")
-    return fig
 
 
 def results_path(name: str) -> Path:

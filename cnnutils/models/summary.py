@@ -7,13 +7,16 @@ from __future__ import annotations
 
 import copy
 import dataclasses
+from typing import TYPE_CHECKING
 
 import torch
 from torch import nn
-from torch.utils.flop_counter import FlopCounterMode
 
 from cnnutils._checks import _pair, _positive_int
 from cnnutils.models.alexnet import alexnet  # noqa: F401  (the doctest's network)
+
+if TYPE_CHECKING:
+    from torch.utils.flop_counter import FlopCounterMode
 
 __all__ = ["LayerSummary", "layer_summary"]
 
@@ -142,6 +145,9 @@ def _flop_counter(model: nn.Module) -> FlopCounterMode:
     Up to torch 2.3 it records per-module counts only for the modules passed to it; from 2.4
     (``torch.utils.module_tracker``) it tracks every module itself and warns when given them.
     """
+    # imported here: it imports triton where installed, a fifth of a second
+    from torch.utils.flop_counter import FlopCounterMode
+
     try:
         import torch.utils.module_tracker  # noqa: F401
     except ImportError:

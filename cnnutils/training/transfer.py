@@ -27,10 +27,11 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import io
+import itertools
 import os
 import pickle
 import zipfile
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -737,7 +738,6 @@ def load_pretrained(
             f"{fn}: {name} has no weights {weights!r}; choose one of "
             f"{['DEFAULT', *(w.name for w in enum)]}"
         ) from None
-    model = torchvision.models.get_model(name, weights=None)
     if path is not None:
         path = Path(path)
         if not path.is_file():
@@ -766,13 +766,27 @@ def load_pretrained(
                 f"or pass path=..."
             ) from None
     try:
-        model.load_state_dict(state)
+        model = _model_with_state(torchvision.models.get_model, name, state)
     except (RuntimeError, TypeError, AttributeError) as error:  # other keys, shapes, not a dict
         raise WeightsUnavailableError(
             f"{fn}: {source} does not hold the {name} {entry.name} weights "
             f"({_one_line(error)}); {fix}"
         ) from error
     return model.eval()
+
+
+def _model_with_state(build: Callable[..., nn.Module], name: str, state: Any) -> nn.Module:
+    """``build(name)`` holding the tensors of ``state``. The network is built on the meta
+    device, so that its random initialisation (61 million weights for AlexNet) is never
+    computed, and takes the loaded tensors as they are; a network with tensors the file does
+    not hold (non-persistent buffers) is built for real instead."""
+    with torch.device("meta"):
+        model = build(name, weights=None)
+    model.load_state_dict(state, assign=True)
+    if any(t.is_meta for t in itertools.chain(model.parameters(), model.buffers())):
+        model = build(name, weights=None)
+        model.load_state_dict(state)
+    return model
 
 
 @contextlib.contextmanager

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gc
+import warnings
 
 import matplotlib.pyplot as plt
 import numpy as np
@@ -18,10 +19,14 @@ from cnnutils.viz.animation import animation_html, sliding_window_animation
 pytestmark = pytest.mark.filterwarnings("ignore:Animation was deleted without rendering")
 
 
-@pytest.fixture(autouse=True)
+@pytest.fixture(autouse=True, scope="module")
 def _collect_animations():
+    """Once, after the module's tests (a collection costs a tenth of a second), and not at
+    interpreter exit, where no filter would apply."""
     yield
-    gc.collect()  # while the filter above still applies, not at interpreter exit
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", "Animation was deleted without rendering")
+        gc.collect()
 
 
 def small_image(h: int = 5, w: int = 6) -> torch.Tensor:

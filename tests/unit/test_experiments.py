@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 import torch
 
+from cnnutils import plot_over_seeds
 from cnnutils.course.experiments import (
     PROBE_BASE,
     SMALL_ALEXNET,
@@ -16,7 +17,6 @@ from cnnutils.course.experiments import (
     load_results,
     mean_std,
     over_seeds,
-    plot_over_seeds,
     results_path,
     save_results,
     shapes_data,
@@ -69,8 +69,13 @@ def test_plot_over_seeds_draws_a_mean_and_a_band():
     ax = fig.axes[0]
     assert ax.get_lines()[0].get_ydata().tolist() == [0.5, 1.0]
     assert len(ax.collections) == 2  # one band per curve
+    assert ax.get_lines()[0].get_label() == "a (2 seeds)"
     with pytest.raises(ValueError, match=r"\(seeds, points\)"):
         plot_over_seeds({"a": [0.1, 0.2]})
+    with pytest.raises(ValueError, match="'a' has 2 points but x has 3"):
+        plot_over_seeds({"a": [[0.1, 0.2]]}, [1, 2, 3])
+    with pytest.raises(TypeError, match="non-empty"):
+        plot_over_seeds([[0.1, 0.2]])
 
 
 def test_small_alexnet_has_odd_maps_so_both_poolings_match():

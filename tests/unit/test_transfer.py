@@ -5,6 +5,7 @@ from __future__ import annotations
 import copy
 import io
 import os
+from pathlib import Path
 
 import pytest
 import torch
@@ -18,6 +19,7 @@ from cnnutils.training.transfer import (
     FrozenBatchNorm,
     ProbeResult,
     WeightsUnavailableError,
+    _model_with_state,
     extract_features,
     find_head,
     freeze,
@@ -391,28 +393,59 @@ def torch_home(tmp_path, monkeypatch):
     return tmp_path
 
 
-def small_alexnet_state() -> dict[str, torch.Tensor]:
-    torch.manual_seed(1)
-    return torchvision.models.alexnet(weights=None).state_dict()
+@pytest.fixture(scope="module")
+def resnet18_weights(tmp_path_factory) -> tuple[dict[str, torch.Tensor], Path]:
+    """Random weights for torchvision's ResNet-18 (batch norm buffers included) and a file
+    holding them, made once."""
+    with torch.device("meta"):  # shapes and dtypes, without initialising the weights
+        meta = torchvision.models.resnet18().state_dict()
+    generator = torch.Generator().manual_seed(1)
+    state = {
+        k: torch.rand(v.shape, generator=generator)
+        if v.is_floating_point()
+        else torch.ones_like(v, device="cpu")
+        for k, v in meta.items()
+    }
+    path = tmp_path_factory.mktemp("weights") / "resnet18.pth"
+    torch.save(state, path)
+    return state, path
 
 
-def test_load_pretrained_from_the_cache(torch_home):
-    state = small_alexnet_state()
+def test_load_pretrained_from_the_cache(torch_home, resnet18_weights):
+    state, file = resnet18_weights
     folder = torch_home / "hub" / "checkpoints"
     folder.mkdir(parents=True)
-    torch.save(state, folder / "alexnet-owt-7be5be79.pth")
-    net = load_pretrained("alexnet", weights="IMAGENET1K_V1")
+    (folder / "resnet18-f37072fd.pth").symlink_to(file)
+    net = load_pretrained("resnet18", weights="IMAGENET1K_V1")
     assert not net.training
-    assert all(torch.equal(net.state_dict()[k], v) for k, v in state.items())
+    loaded = net.state_dict()
+    assert loaded.keys() == state.keys()
+    assert all(torch.equal(loaded[k], v) and loaded[k].dtype == v.dtype for k, v in state.items())
+    assert all(p.requires_grad and p.device.type == "cpu" for p in net.parameters())
+    assert net(torch.rand(1, 3, 32, 32)).shape == (1, 1000)
 
 
-def test_load_pretrained_from_a_path(tmp_path, torch_home):
-    state = small_alexnet_state()
-    torch.save(state, tmp_path / "weights.pth")
-    net = load_pretrained("alexnet", path=tmp_path / "weights.pth")
-    assert torch.equal(net.features[0].weight, state["features.0.weight"])
+def test_load_pretrained_from_a_path(torch_home, resnet18_weights):
+    state, file = resnet18_weights
+    net = load_pretrained("resnet18", path=file)
+    assert torch.equal(net.conv1.weight, state["conv1.weight"])
     with pytest.raises(FileNotFoundError, match=r"load_pretrained: no weights file at"):
-        load_pretrained("alexnet", path=tmp_path / "missing.pth")
+        load_pretrained("resnet18", path=file.with_name("missing.pth"))
+
+
+def test_a_network_with_buffers_the_file_lacks_is_built_for_real():
+    """Non-persistent buffers are not in a state dict: such a network is not left on meta."""
+
+    class Net(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.fc = nn.Linear(2, 2)
+            self.register_buffer("scale", torch.full((2,), 3.0), persistent=False)
+
+    state = Net().state_dict()
+    net = _model_with_state(lambda name, weights: Net(), "net", state)
+    assert net.scale.tolist() == [3.0, 3.0]
+    assert torch.equal(net.fc.weight, state["fc.weight"])
 
 
 def test_load_pretrained_offline_error_names_the_path(torch_home, capsys):
@@ -431,7 +464,9 @@ def test_load_pretrained_offline_error_names_the_path(torch_home, capsys):
 def corrupt_weights(kind: str) -> bytes:
     """The bytes of a weights file gone wrong."""
     buffer = io.BytesIO()
-    torch.save(small_alexnet_state() if kind == "truncated" else {"w": torch.zeros(3)}, buffer)
+    torch.save(
+        {"w": torch.zeros(100_000)} if kind == "truncated" else {"w": torch.zeros(3)}, buffer
+    )
     data = buffer.getvalue()
     return {
         "empty": b"",

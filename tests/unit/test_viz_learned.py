@@ -136,9 +136,10 @@ def test_plot_runs_draws_mean_and_runs():
     assert isinstance(fig, Figure)
     ax = fig.axes[0]
     labels = [t.get_text() for t in ax.get_legend().get_texts()]
-    assert labels == ["a (2 runs)", "b (1 runs)"]
-    means = [line for line in ax.lines if line.get_label() == "a (2 runs)"]
+    assert labels == ["a (2 seeds)", "b (1 seed)"]
+    means = [line for line in ax.lines if line.get_label() == "a (2 seeds)"]
     assert means[0].get_ydata().tolist() == pytest.approx([0.55, 0.8])
+    assert len([line for line in ax.lines if line.get_label() == "_seed"]) == 3  # each run
     with pytest.raises(ValueError, match="different numbers of epochs"):
         plot_runs({"a": [_history([0.5]), _history([0.5, 0.6])]})
     with pytest.raises(ValueError, match="metric must be one of"):
