@@ -14,7 +14,7 @@ PYTEST   := $(BIN)/python -m pytest
 TESTENV  := PYTHONPATH=$(CURDIR):$(CURDIR)/tests/netguard TQDM_DISABLE=1 CHROMIUM=$(CHROMIUM)
 NBVAL    := --nbval --nbval-current-env --nbval-sanitize-with tests/nbval_sanitize.cfg
 
-.PHONY: help install vendor book test unit test-book test-site test-oldest test-gpu experiments execute serve bench bench-conv bench-gpu gpu-wheels lint format browser lock clean
+.PHONY: help install vendor book test unit test-book test-site oldest-env test-oldest test-gpu experiments execute serve bench bench-conv bench-gpu gpu-wheels lint format browser lock clean
 
 help:
 	@echo "make book      install the pinned stack, build the site into _build/html"
@@ -117,6 +117,8 @@ $(OLDEST)/.installed: pyproject.toml requirements/oldest.txt
 	$(OLDEST)/bin/python -m pip install --quiet --disable-pip-version-check \
 		-r requirements/oldest.txt ".[test]"
 	@touch $@
+
+oldest-env: $(OLDEST)/.installed
 
 test-oldest: $(OLDEST)/.installed
 	$(OLDEST)/bin/python -c "import torch, numpy; print('oldest stack: torch', torch.__version__, 'numpy', numpy.__version__)"
