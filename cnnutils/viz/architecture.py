@@ -12,6 +12,7 @@ that a 227×227 input and a 13×13 map, or 6 and 384 channels, fit one readable 
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections.abc import Sequence
 
@@ -26,6 +27,7 @@ __all__ = ["draw_architecture"]
 
 _INPUT, _MAPS, _VECTOR = "#bdbdbd", "#9ecae1", "#fdae6b"
 _PAD = 0.12  # inches between a label and the next block, and at the edges
+_ARROW = 0.3  # inches: the shortest arrow into or out of a row
 
 
 def _entries(layers: object, fn: str) -> list[tuple[str, tuple[int, ...], str]]:
@@ -82,27 +84,45 @@ def _footprints(
 
 
 def _layout(
-    entries: list[tuple[str, tuple[int, ...], str]],
-    spans: list[float],
+    rows: list[list[tuple[str, tuple[int, ...], str]]],
+    spans: list[list[float]],
     width: float,
     fontsize: float,
-) -> tuple[float, list[float], list[float]]:
-    """Inches per data unit, the gaps between blocks (inches) and how far each block's labels
-    stick out on either side (inches). A gap holds its op label, or the labels that stick out
-    of its two blocks (names and shapes are in rows above and below all blocks, clear of the
-    op labels)."""
+) -> tuple[float, list[tuple[float, list[float]]]]:
+    """Inches per data unit, shared by all rows, and for each row the room left of its first
+    block and the gaps between its blocks (inches). A gap holds its op label, or the labels
+    that stick out of its two blocks (names and shapes are in rows above and below all blocks,
+    clear of the op labels). A row after the first starts with an arrow from the left edge that
+    carries its first op; a row before the last ends with an arrow to the right edge."""
     labels = [
-        max(_text_width(n, fontsize), _text_width(_shape_text(s), fontsize)) for n, s, _ in entries
+        [max(_text_width(n, fontsize), _text_width(_shape_text(s), fontsize)) for n, s, _ in row]
+        for row in rows
     ]
-    ops = [_text_width(op, fontsize) for _, _, op in entries[1:]]
-    over = [0.0] * len(entries)
+    ops = [[_text_width(op, fontsize) for _, _, op in row] for row in rows]
+    over = [[0.0] * len(row) for row in rows]
+    last = len(rows) - 1
     for _ in range(4):  # the overhangs depend on the scale, the scale on the gaps
-        gaps = [max(op, over[i] + over[i + 1]) + _PAD for i, op in enumerate(ops)]
-        inch = (width - sum(gaps) - 2 * _PAD - over[0] - over[-1]) / sum(spans)
+        layout, fits = [], []
+        for r, (op, o, span) in enumerate(zip(ops, over, spans, strict=True)):
+            gaps = [max(op[i + 1], o[i] + o[i + 1]) + _PAD for i in range(len(o) - 1)]
+            left = o[0] if r == 0 else max(op[0], _ARROW, o[0]) + _PAD
+            right = o[-1] if r == last else max(_ARROW, o[-1]) + _PAD
+            layout.append((left, gaps))
+            fits.append((width - sum(gaps) - 2 * _PAD - left - right) / sum(span))
+        inch = min(fits)
         over = [
-            max(0.0, label - span * inch) / 2 for label, span in zip(labels, spans, strict=True)
+            [max(0.0, label - s * inch) / 2 for label, s in zip(lab, span, strict=True)]
+            for lab, span in zip(labels, spans, strict=True)
         ]
-    return inch, gaps, over
+    layout[0] = (over[0][0], layout[0][1])  # the first row starts where its labels fit
+    return inch, layout
+
+
+def _split(n: int, rows: int) -> list[slice]:
+    """``n`` entries in ``rows`` rows, the earlier rows one longer where they do not divide."""
+    sizes = [n // rows + (r < n % rows) for r in range(rows)]
+    starts = itertools.accumulate(sizes, initial=0)
+    return [slice(a, b) for a, b in itertools.pairwise(starts)]
 
 
 def draw_architecture(
@@ -112,8 +132,9 @@ def draw_architecture(
     power: float = 0.5,
     fontsize: float = 9,
     dpi: float = 90,
+    rows: int = 1,
 ) -> Figure:
-    """A network as a row of volumes, labelled with names and shapes, joined by operations.
+    """A network as rows of volumes, labelled with names and shapes, joined by operations.
 
     Args:
         layers: one ``(name, shape, op)`` entry per volume, in order. ``shape`` is PyTorch's
@@ -125,6 +146,11 @@ def draw_architecture(
         power: a map's side ``n`` is drawn ``n ** power`` long (1 is to scale).
         fontsize: of every label, in points.
         dpi: resolution of the figure.
+        rows: how many rows to draw the volumes in, one under the other, all at one scale
+            (the earlier rows take one more volume where the count does not divide). A row
+            ends with an arrow to the right edge, and the next starts with an arrow from the
+            left edge labelled with the op into its first volume. More rows leave room for
+            larger text in a long network.
 
     Returns:
         a :class:`~matplotlib.figure.Figure` (not registered with ``pyplot``). Its texts are
@@ -132,8 +158,9 @@ def draw_architecture(
 
     Raises:
         TypeError: ``layers`` is not a non-empty list of 3-tuples.
-        ValueError: a shape is not ``(C, H, W)`` or ``(F,)`` of positive ints, or ``width``,
-            ``power``, ``fontsize`` or ``dpi`` is not positive.
+        ValueError: a shape is not ``(C, H, W)`` or ``(F,)`` of positive ints, ``width``,
+            ``power``, ``fontsize`` or ``dpi`` is not positive, ``rows`` is not between 1
+            and the number of layers, or the labels do not fit the width.
 
     Example:
         >>> fig = draw_architecture(
@@ -147,51 +174,114 @@ def draw_architecture(
     for name, value in [("width", width), ("power", power), ("fontsize", fontsize), ("dpi", dpi)]:
         if isinstance(value, bool) or not isinstance(value, (int, float)) or value <= 0:
             raise ValueError(f"{fn}: {name} must be a positive number, got {value!r}")
+    if isinstance(rows, bool) or not isinstance(rows, (int, np.integer)):
+        raise TypeError(f"{fn}: rows must be an int, got {rows!r}")
+    if not 1 <= rows <= len(entries):
+        raise ValueError(f"{fn}: rows must be from 1 to {len(entries)} (one per layer), got {rows}")
     blocks = _footprints(entries, power)
-    spans = [w + _project(0, 0, d)[0] for w, _, d in blocks]  # projected widths
-    inch, gaps, over = _layout(entries, spans, width, fontsize)
+    parts = _split(len(entries), int(rows))
+    spans = [[w + _project(0, 0, d)[0] for w, _, d in blocks[part]] for part in parts]
+    inch, layout = _layout([entries[part] for part in parts], spans, width, fontsize)
     if inch <= 0:
         raise ValueError(
             f"{fn}: {len(entries)} layers do not fit {width} in at {fontsize} pt: "
-            "raise width or lower fontsize"
+            "raise width or rows, or lower fontsize"
         )
     fig = Figure(figsize=(width, 1.0), dpi=dpi)
     ax = fig.add_axes((0, 0, 1, 1))
     ax.set_axis_off()
-    text = {"ha": "center", "fontsize": fontsize}
     line = 1.3 * fontsize / 72 / inch  # one line of text, in data units
+    # rows one under the other: each row's top touches the bottom of the row above
+    extents = [_extent(entries[part], blocks[part], inch, line) for part in parts]
+    base, top = 0.0, extents[0][2]
+    for r, (part, (left, gaps)) in enumerate(zip(parts, layout, strict=True)):
+        name_row, shape_row, row_top, row_bottom = extents[r]
+        if r:
+            base -= row_top
+        _row(
+            ax,
+            entries[part],
+            blocks[part],
+            left=left,
+            gaps=gaps,
+            rows=(base + name_row, base, base + shape_row),
+            inch=inch,
+            fontsize=fontsize,
+            lead=r > 0,
+            trail=(width - _PAD) / inch if r < len(parts) - 1 else None,
+        )
+        base += row_bottom
+    ax.set_xlim(0, width / inch)
+    ax.set_ylim(base, top)
+    fig.set_size_inches(width, (top - base) * inch)
+    return fig
+
+
+def _extent(
+    entries: list[tuple[str, tuple[int, ...], str]],
+    blocks: list[tuple[float, float, float]],
+    inch: float,
+    line: float,
+) -> tuple[float, float, float, float]:
+    """Heights of a row's name and shape labels, and of its top and bottom edges, in data
+    units from the row's axis (where the arrows run)."""
     lines = max(op.count("\n") + 1 for _, _, op in entries)
     heights = [h / 2 + _project(0, 0, d)[1] for _, h, d in blocks]
     name_row = max(*heights, 0.08 / inch + lines * line) + 0.06 / inch
     shape_row = -max(h for _, h, _ in blocks) / 2 - 0.06 / inch
-    x, right = (_PAD + over[0]) / inch, 0.0
+    return name_row, shape_row, name_row + line + 0.08 / inch, shape_row - line - 0.08 / inch
+
+
+def _row(
+    ax,
+    entries: list[tuple[str, tuple[int, ...], str]],
+    blocks: list[tuple[float, float, float]],
+    *,
+    left: float,
+    gaps: list[float],
+    rows: tuple[float, float, float],
+    inch: float,
+    fontsize: float,
+    lead: bool,
+    trail: float | None,
+) -> None:
+    """One row of volumes: ``rows`` are the heights of its names, arrows and shapes; ``lead``
+    draws an arrow from the left edge into the first volume, ``trail`` one from the last
+    volume to that x."""
+    name_row, axis, shape_row = rows
+    text = {"ha": "center", "fontsize": fontsize}
+
+    def arrow(start: float, end: float, op: str) -> None:
+        ax.add_patch(
+            FancyArrowPatch(
+                (start, axis), (end, axis), arrowstyle="-|>", mutation_scale=10, color="0.25"
+            )
+        )
+        if op:
+            ax.text((start + end) / 2, axis + 0.08 / inch, op, va="bottom", **text)
+
+    x, right = (_PAD + left) / inch, 0.0
+    if lead:
+        arrow(_PAD / inch, x - 0.05 / inch, entries[0][2])
     for i, ((name, shape, op), block) in enumerate(zip(entries, blocks, strict=True)):
         if i:
             x += gaps[i - 1] / inch
-            start, end = (right + 0.1 / inch, 0.0), (x - 0.05 / inch, 0.0)
-            ax.add_patch(
-                FancyArrowPatch(start, end, arrowstyle="-|>", mutation_scale=10, color="0.25")
-            )
-            if op:
-                ax.text((start[0] + end[0]) / 2, 0.08 / inch, op, va="bottom", **text)
-        color = _INPUT if i == 0 else _VECTOR if _is_vector(shape) else _MAPS
-        right = _block(ax, x, block, color)
+            arrow(right + 0.1 / inch, x - 0.05 / inch, op)
+        color = _INPUT if (i == 0 and not lead) else _VECTOR if _is_vector(shape) else _MAPS
+        right = _block(ax, x, block, color, axis)
         ax.text((x + right) / 2, name_row, name, va="bottom", weight="bold", **text)
         ax.text((x + right) / 2, shape_row, _shape_text(shape), va="top", **text)
         x = right
-    bottom, top = shape_row - line - 0.08 / inch, name_row + line + 0.08 / inch
-    ax.set_xlim(0, width / inch)
-    ax.set_ylim(bottom, top)
-    fig.set_size_inches(width, (top - bottom) * inch)
-    return fig
+    if trail is not None:
+        arrow(right + 0.1 / inch, trail, "")
 
 
-def _block(ax, x: float, block: tuple[float, float, float], color: str) -> float:
-    """A box ``(w, h, d)`` (a rectangle when ``d`` is 0) centred on height 0 from ``x``; returns
-    its right edge, depth included."""
+def _block(ax, x: float, block: tuple[float, float, float], color: str, y: float = 0.0) -> float:
+    """A box ``(w, h, d)`` (a rectangle when ``d`` is 0) centred on height ``y`` from ``x``;
+    returns its right edge, depth included."""
     w, h, d = block
     if d:
-        _cuboid(ax, (x, -h / 2, 0), (w, h, d), color, lw=0.7)
+        _cuboid(ax, (x, y - h / 2, 0), (w, h, d), color, lw=0.7)
     else:
-        ax.add_patch(Rectangle((x, -h / 2), w, h, facecolor=color, edgecolor="0.3", lw=0.7))
+        ax.add_patch(Rectangle((x, y - h / 2), w, h, facecolor=color, edgecolor="0.3", lw=0.7))
     return x + w + _project(0, 0, d)[0]
