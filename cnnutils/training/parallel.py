@@ -219,6 +219,9 @@ def main(argv: Sequence[str] | None = None) -> None:
         if rank == 0:
             state = {k: v.cpu() for k, v in model.state_dict().items()}
             save_atomically({"state_dict": state, "losses": gathered}, args.out)
+        # Every rank is done before any tears down: with gloo, PyTorch 2.3 at times hangs in
+        # destroy_process_group when the other process has already gone.
+        dist.barrier()
     finally:
         dist.destroy_process_group()
 
