@@ -61,6 +61,7 @@ from cnnutils import (
     small_alexnet,
     train_small_alexnet,
 )
+from cnnutils._files import atomic_write
 
 SEEDS = (0, 1, 2)
 EPOCHS = 20
@@ -118,9 +119,8 @@ def kept(key: str, compute: Callable[[], dict]) -> dict:
     if key not in _kept_runs:
         _kept_runs[key] = json.loads(json.dumps(compute()))  # plain lists and numbers
         if _keep_file is not None:
-            partial = _keep_file.with_suffix(".partial")
-            partial.write_text(json.dumps(_kept_runs))
-            partial.replace(_keep_file)
+            with atomic_write(_keep_file, "w") as f:
+                f.write(json.dumps(_kept_runs))
     return _kept_runs[key]
 
 

@@ -291,12 +291,13 @@ def train_small_alexnet(
     Returns:
         the :class:`~cnnutils.training.loop.History`.
     """
+    batch_size = 32
     optimizer = torch.optim.Adam(model.parameters(), lr=max_lr)
-    steps = epochs * math.ceil(len(train) / 32)
+    steps = epochs * math.ceil(len(train) / batch_size)
     scheduler = torch.optim.lr_scheduler.OneCycleLR(optimizer, max_lr=max_lr, total_steps=steps)
     return fit(
-        model, train, val, epochs=epochs, optimizer=optimizer, scheduler=scheduler, batch_size=32,
-        augment=augment, seed=seed, device=device, progress=False,
+        model, train, val, epochs=epochs, optimizer=optimizer, scheduler=scheduler,
+        batch_size=batch_size, augment=augment, seed=seed, device=device, progress=False,
     )  # fmt: skip
 
 

@@ -21,6 +21,7 @@ from matplotlib.figure import Figure
 from matplotlib.patches import FancyArrowPatch, Rectangle
 from matplotlib.textpath import TextPath
 
+from cnnutils._checks import _int, _number
 from cnnutils.viz.layers import _cuboid, _project
 
 __all__ = ["draw_architecture"]
@@ -157,7 +158,8 @@ def draw_architecture(
         each entry's name (above), its shape written ``H×W×D`` or ``F`` (below) and each op.
 
     Raises:
-        TypeError: ``layers`` is not a non-empty list of 3-tuples.
+        TypeError: ``layers`` is not a non-empty list of 3-tuples, ``width``, ``power``,
+            ``fontsize`` or ``dpi`` is not a number, or ``rows`` is not an int.
         ValueError: a shape is not ``(C, H, W)`` or ``(F,)`` of positive ints, ``width``,
             ``power``, ``fontsize`` or ``dpi`` is not positive, ``rows`` is not between 1
             and the number of layers, or the labels do not fit the width.
@@ -172,14 +174,10 @@ def draw_architecture(
     fn = "draw_architecture"
     entries = _entries(layers, fn)
     for name, value in [("width", width), ("power", power), ("fontsize", fontsize), ("dpi", dpi)]:
-        if isinstance(value, bool) or not isinstance(value, (int, float)) or value <= 0:
-            raise ValueError(f"{fn}: {name} must be a positive number, got {value!r}")
-    if isinstance(rows, bool) or not isinstance(rows, (int, np.integer)):
-        raise TypeError(f"{fn}: rows must be an int, got {rows!r}")
-    if not 1 <= rows <= len(entries):
-        raise ValueError(f"{fn}: rows must be from 1 to {len(entries)} (one per layer), got {rows}")
+        _number(value, name, fn, positive=True)
+    rows = _int(rows, "rows", fn, minimum=1, maximum=len(entries))
     blocks = _footprints(entries, power)
-    parts = _split(len(entries), int(rows))
+    parts = _split(len(entries), rows)
     spans = [[w + _project(0, 0, d)[0] for w, _, d in blocks[part]] for part in parts]
     inch, layout = _layout([entries[part] for part in parts], spans, width, fontsize)
     if inch <= 0:

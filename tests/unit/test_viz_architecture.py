@@ -161,15 +161,17 @@ def test_bad_layers(layers, error, match):
 
 
 def test_bad_width():
-    with pytest.raises(ValueError, match="width must be a positive number"):
+    with pytest.raises(ValueError, match=r"draw_architecture: width must be > 0, got 0"):
         draw_architecture([("a", (3,), None)], width=0)
+    with pytest.raises(TypeError, match="draw_architecture: dpi must be a number"):
+        draw_architecture([("a", (3,), None)], dpi="90")
 
 
 @pytest.mark.parametrize(
     ("rows", "error", "match"),
     [
-        (0, ValueError, "rows must be from 1 to 3"),
-        (4, ValueError, "rows must be from 1 to 3"),
+        (0, ValueError, r"rows must be in \[1, 3\], got 0"),
+        (4, ValueError, r"rows must be in \[1, 3\], got 4"),
         (1.5, TypeError, "rows must be an int"),
         (True, TypeError, "rows must be an int"),
     ],
