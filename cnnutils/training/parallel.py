@@ -168,7 +168,7 @@ def demo_problem(
     return model, data.x, data.y
 
 
-def main(argv: Sequence[str] | None = None) -> None:
+def main(argv: Sequence[str] | None = None) -> nn.Module:
     """One process of a data-parallel run: what ``torchrun ... -m cnnutils.training.parallel`` runs.
 
     Joins the process group described by the environment, wraps :func:`demo_problem`'s model
@@ -180,6 +180,10 @@ def main(argv: Sequence[str] | None = None) -> None:
     Args:
         argv: the command-line arguments (``--out``, ``--steps``, ``--batch-size``, ``--lr``,
             ``--seed``, ``--backend``); ``None`` reads ``sys.argv``.
+
+    Returns:
+        the trained model, still wrapped in ``DistributedDataParallel``. The script holds on
+        to it until the process ends (see the end of this module).
     """
     import torch.distributed as dist
     from torch.nn.parallel import DistributedDataParallel
@@ -222,6 +226,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         dist.barrier()  # every rank is done before any tears down
     finally:
         dist.destroy_process_group()
+    return ddp
 
 
 def free_port() -> int:
@@ -469,11 +474,12 @@ class GroupsOnDevices(nn.Module):
 
 
 if __name__ == "__main__":
-    main()
-    # Leave without freeing the objects one by one. With gloo, PyTorch 2.3 can deadlock here:
-    # freeing the DDP model's reducer joins gloo's worker thread while holding the GIL, and that
+    trained = main()
+    # Leave without freeing the DDP model. With gloo, PyTorch 2.3 can deadlock when it is
+    # freed: its reducer's destructor joins gloo's worker thread while holding the GIL, and that
     # thread waits for the GIL to free the tensors of its last collectives (about one run in
-    # ten on a busy machine). The results are saved and the process group is destroyed.
+    # twenty on a busy machine). So the model is kept until os._exit ends the process; the
+    # results are saved and the process group is destroyed by then.
     sys.stdout.flush()
     sys.stderr.flush()
     os._exit(0)
