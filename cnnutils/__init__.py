@@ -19,6 +19,7 @@ Every public name is also importable from ``cnnutils`` itself, as below.
 
 from cnnutils.course.experiments import (
     SMALL_ALEXNET,
+    SMALL_ALEXNET_BATCH,
     MeanStd,
     invariance_probe,
     load_results,
@@ -162,6 +163,7 @@ from cnnutils.viz.training import plot_confusion_matrix, plot_history
 __all__ = [
     "C3_TABLE",
     "SMALL_ALEXNET",
+    "SMALL_ALEXNET_BATCH",
     "ActivationMaximum",
     "AlexNet",
     "AlexNetConfig",

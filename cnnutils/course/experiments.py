@@ -40,6 +40,7 @@ from cnnutils.training.loop import History, fit
 
 __all__ = [
     "SMALL_ALEXNET",
+    "SMALL_ALEXNET_BATCH",
     "MeanStd",
     "invariance_probe",
     "load_results",
@@ -215,6 +216,8 @@ def _plain(value: Any) -> Any:
 #: 1. On 32×32 inputs its maps are 15 → 7 → 3 → 1 pixels across the three poolings: odd sizes,
 #: like the paper's 55 → 27 → 13 → 6, on which 3×3/2 and 2×2/2 pooling give the same sizes.
 SMALL_ALEXNET = {"num_classes": 5, "width": 1 / 8, "input_size": 32, "stem": (5, 2, 1)}
+#: The batch size of :func:`train_small_alexnet`'s recipe.
+SMALL_ALEXNET_BATCH = 32
 SHAPES_NOISE = 0.05
 
 
@@ -272,7 +275,8 @@ def train_small_alexnet(
     seed: int = 0,
     device: torch.device | str | None = None,
 ) -> History:
-    """The chapter's recipe: Adam in batches of 32, the learning rate on a one-cycle schedule.
+    """The chapter's recipe: Adam in batches of :data:`SMALL_ALEXNET_BATCH` (32), the learning
+    rate on a one-cycle schedule.
 
     The rate rises to ``max_lr`` over the first 30% of the steps and then anneals to almost
     zero, so the last epochs change the network little and its final accuracy is a stable
@@ -291,7 +295,7 @@ def train_small_alexnet(
     Returns:
         the :class:`~cnnutils.training.loop.History`.
     """
-    batch_size = 32
+    batch_size = SMALL_ALEXNET_BATCH
     optimizer = torch.optim.Adam(model.parameters(), lr=max_lr)
     steps = epochs * math.ceil(len(train) / batch_size)
     scheduler = torch.optim.lr_scheduler.OneCycleLR(optimizer, max_lr=max_lr, total_steps=steps)

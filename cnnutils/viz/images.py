@@ -30,6 +30,7 @@ def show_images(
     symmetric: bool | Sequence[bool] = False,
     robust: bool = False,
     suptitle: str | None = None,
+    colorbar_label: str | None = None,
     dpi: float = 90,
 ) -> Figure:
     """A grid of images (photos, filter responses or kernels), one panel each, axes off.
@@ -53,10 +54,15 @@ def show_images(
             percentiles (of ``|image|`` when symmetric) instead of the extremes, so that a few
             strong pixels do not wash out the rest.
         suptitle: a title over the whole figure.
+        colorbar_label: draw one colour bar, with this label, beside the grid; the
+            single-channel images then share one colour scale (the limits above, taken over
+            all of them), so that their values can be compared. ``None``: no colour bar, each
+            image scaled on its own.
         dpi: resolution of the figure.
 
     Returns:
-        the figure, with one axes per image (in order) and empty grid cells removed.
+        the figure, with one axes per image (in order) and empty grid cells removed, then the
+        colour bar's axes if there is one.
 
     Example:
         >>> fig = show_images([torch.rand(3, 8, 8), np.zeros((5, 7))], ["colour", "gray"])
@@ -84,30 +90,44 @@ def show_images(
             f"{name}: symmetric must be a bool or one bool per image ({len(panels)}), "
             f"got {len(symmetric)}"
         )
+    shared = colorbar_label is not None
+    if shared and not all(p.ndim == 2 for p in panels):
+        raise ValueError(f"{name}: a colour bar needs single-channel (H, W) images only")
+    if shared and len(set(symmetric)) > 1:
+        raise ValueError(f"{name}: a shared colour bar needs one symmetric setting for all")
+    pooled = np.concatenate([p.astype(np.float64).ravel() for p in panels]) if shared else None
+    image = None
     for i, (ax, panel) in enumerate(zip(axes, panels, strict=False)):
         if panel.ndim == 2:
-            values = panel.astype(np.float64)
-            if symmetric[i]:
-                top = np.percentile(np.abs(values), 99) if robust else np.abs(values).max()
-                vmax = float(top) or 1.0
-                limits = {"vmin": -vmax, "vmax": vmax}
-            elif robust:
-                low, high = np.percentile(values, [1, 99])
-                limits = {"vmin": float(low), "vmax": float(high)}
-            else:
-                limits = {}
+            limits = _limits(pooled if shared else panel, symmetric[i], robust)
             default_cmap = "RdBu_r" if symmetric[i] else "gray"
-            ax.imshow(panel, cmap=cmap if cmap is not None else default_cmap, **limits)
+            image = ax.imshow(panel, cmap=cmap if cmap is not None else default_cmap, **limits)
         else:
             ax.imshow(np.clip(panel, 0, 1) if panel.dtype.kind == "f" else panel)
         ax.set_axis_off()
         if titles is not None:
             ax.set_title(titles[i], fontsize=10)
+    if shared:
+        bar = fig.colorbar(image, ax=list(axes[: len(panels)]), shrink=0.8)
+        bar.set_label(colorbar_label, fontsize=9)
     for ax in axes[len(panels) :]:
         fig.delaxes(ax)
     if suptitle is not None:
         fig.suptitle(suptitle)
     return fig
+
+
+def _limits(values: np.ndarray, symmetric: bool, robust: bool) -> dict[str, float]:
+    """``imshow``'s ``vmin``/``vmax`` for :func:`show_images`' single-channel panels."""
+    values = values.astype(np.float64)
+    if symmetric:
+        top = np.percentile(np.abs(values), 99) if robust else np.abs(values).max()
+        vmax = float(top) or 1.0
+        return {"vmin": -vmax, "vmax": vmax}
+    if robust:
+        low, high = np.percentile(values, [1, 99])
+        return {"vmin": float(low), "vmax": float(high)}
+    return {"vmin": float(values.min()), "vmax": float(values.max())}
 
 
 def show_orientation_histograms(

@@ -876,7 +876,10 @@ _READER_JS = """
   const outputs = Array.from(article.querySelectorAll("div.cell_output"))
     .map(out => ({...cellOf(out), text: out.innerText}));
   const doc = document.documentElement;
-  return {asserts, overflows, images, outputs,
+  const searchButtons = Array.from(document.querySelectorAll(".search-button-field"))
+    .filter(el => el.getClientRects().length > 0 && getComputedStyle(el).visibility !== "hidden")
+    .length;
+  return {asserts, overflows, images, outputs, search_buttons: searchButtons,
           page_overflow: doc.scrollWidth - doc.clientWidth};
 }
 """
@@ -1031,6 +1034,13 @@ def test_code_and_outputs_fit_their_column(path: str, reader_views: Any) -> None
     if view.measured["page_overflow"] > OVERFLOW_TOLERANCE_PX:
         offenders.append(f"the page scrolls sideways by {view.measured['page_overflow']} px")
     fail_on(path, f"overflow(s) at {VIEWPORT['width']} px", offenders)
+
+
+@pytest.mark.parametrize("path", READER_PAGES)
+def test_one_search_button_on_screen(path: str, reader_views: Any) -> None:
+    """The sidebar's search button, and not a second one in a header bar above it."""
+    shown = reader_views(path).measured["search_buttons"]
+    assert shown == 1, f"{path}: {shown} search buttons on screen at {VIEWPORT['width']} px"
 
 
 @pytest.mark.parametrize("path", READER_PAGES)

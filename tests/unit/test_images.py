@@ -68,6 +68,18 @@ def test_show_images_symmetric_colour_limits():
     assert [ax.images[0].get_clim() for ax in mixed.axes] == [(-1.0, 1.0), (-1.0, 0.5)]
 
 
+def test_show_images_shared_colour_bar_puts_every_panel_on_one_scale():
+    small, large = torch.tensor([[-0.5, 0.25]]), torch.tensor([[2.0, -1.0]])
+    fig = show_images([small, large], symmetric=True, colorbar_label="weight")
+    *panels, bar = fig.axes
+    assert [ax.images[0].get_clim() for ax in panels] == [(-2.0, 2.0)] * 2
+    assert bar.get_ylabel() == "weight"
+    assert bar.get_ylim() == (-2.0, 2.0)
+    plain = show_images([small, large], colorbar_label="v")
+    assert [ax.images[0].get_clim() for ax in plain.axes[:2]] == [(-1.0, 2.0)] * 2
+    assert len(show_images([small, large]).axes) == 2  # no bar unless asked
+
+
 @pytest.mark.parametrize(
     ("images", "kwargs", "error", "match"),
     [
@@ -90,6 +102,18 @@ def test_show_images_symmetric_colour_limits():
             r"show_images: symmetric must be a bool or one bool per image \(1\), got 2",
         ),
         ([torch.rand(2, 2)], {"ncols": 0}, ValueError, r"show_images: ncols must be a positive"),
+        (
+            [torch.rand(3, 2, 2)],
+            {"colorbar_label": "v"},
+            ValueError,
+            r"show_images: a colour bar needs single-channel \(H, W\) images only",
+        ),
+        (
+            [torch.rand(2, 2)] * 2,
+            {"colorbar_label": "v", "symmetric": [True, False]},
+            ValueError,
+            r"show_images: a shared colour bar needs one symmetric setting for all",
+        ),
     ],
 )
 def test_show_images_errors(images, kwargs, error, match):
