@@ -295,13 +295,12 @@ def train_small_alexnet(
     Returns:
         the :class:`~cnnutils.training.loop.History`.
     """
-    batch_size = SMALL_ALEXNET_BATCH
     optimizer = torch.optim.Adam(model.parameters(), lr=max_lr)
-    steps = epochs * math.ceil(len(train) / batch_size)
+    steps = epochs * math.ceil(len(train) / SMALL_ALEXNET_BATCH)
     scheduler = torch.optim.lr_scheduler.OneCycleLR(optimizer, max_lr=max_lr, total_steps=steps)
     return fit(
         model, train, val, epochs=epochs, optimizer=optimizer, scheduler=scheduler,
-        batch_size=batch_size, augment=augment, seed=seed, device=device, progress=False,
+        batch_size=SMALL_ALEXNET_BATCH, augment=augment, seed=seed, device=device, progress=False,
     )  # fmt: skip
 
 

@@ -15,6 +15,8 @@ import torch
 from matplotlib.collections import LineCollection
 from matplotlib.figure import Figure
 
+from cnnutils.viz.diagrams import _colorbar
+
 __all__ = ["show_images", "show_orientation_histograms"]
 
 ImageLike = torch.Tensor | np.ndarray
@@ -95,11 +97,13 @@ def show_images(
         raise ValueError(f"{name}: a colour bar needs single-channel (H, W) images only")
     if shared and len(set(symmetric)) > 1:
         raise ValueError(f"{name}: a shared colour bar needs one symmetric setting for all")
-    pooled = np.concatenate([p.astype(np.float64).ravel() for p in panels]) if shared else None
+    if shared:  # one scale for all: the limits of all their values together
+        pooled = np.concatenate([p.ravel() for p in panels])
+        shared_limits = _limits(pooled, symmetric[0], robust)
     image = None
     for i, (ax, panel) in enumerate(zip(axes, panels, strict=False)):
         if panel.ndim == 2:
-            limits = _limits(pooled if shared else panel, symmetric[i], robust)
+            limits = shared_limits if shared else _limits(panel, symmetric[i], robust)
             default_cmap = "RdBu_r" if symmetric[i] else "gray"
             image = ax.imshow(panel, cmap=cmap if cmap is not None else default_cmap, **limits)
         else:
@@ -108,8 +112,7 @@ def show_images(
         if titles is not None:
             ax.set_title(titles[i], fontsize=10)
     if shared:
-        bar = fig.colorbar(image, ax=list(axes[: len(panels)]), shrink=0.8)
-        bar.set_label(colorbar_label, fontsize=9)
+        _colorbar(fig, image, list(axes[: len(panels)]), colorbar_label)
     for ax in axes[len(panels) :]:
         fig.delaxes(ax)
     if suptitle is not None:
